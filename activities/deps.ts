@@ -1,0 +1,15 @@
+import type { Client } from '@temporalio/client';
+import type { AppConfig } from '../config/env';
+import type { Pools } from '../db/pools';
+import type { CompiledMapping } from '../mapping/types';
+
+/** What the activity factory needs: the three pools, the compiled mapping and the service config. */
+export interface ActivityDeps {
+  pools: Pools;
+  mapping: CompiledMapping;
+  config: AppConfig;
+  /** Used to tell whether the holder of a pipeline lock is still running. */
+  temporal: Client;
+  /** Whether the cluster has this service's custom search attributes (checked at worker start-up). */
+  searchAttributes: boolean;
+}

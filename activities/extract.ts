@@ -1,0 +1,103 @@
+import { pipeline } from 'node:stream/promises';
+import { Context } from '@temporalio/activity';
+import { escapeLiteral } from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { ident, qualified } from '../db/copy';
+import { log } from '../lib/log';
+import type { ActivityDeps } from './deps';
+import type { ExtractResult } from './types';
+
+/** Heartbeat details: where a retried extraction resumes. */
+interface ExtractCursor {
+  cursor: number | null;
+  rowsRead: number;
+  rowsStaged: number;
+  rowsSkippedOlder: number;
+  maxUpdatedAt: string | null;
+  chunks: number;
+}
+
+/**
+ * Copies the run's source rows into stg_customer, chunk by chunk in key order. Each chunk is one
+ * COPY out of the source piped into a COPY into a temporary staging table, then one upsert that
+ * replaces a staged row only with a newer-or-equal updated_at. The last key of each committed chunk
+ * goes into the heartbeat, so a retry resumes after it instead of starting over.
+ */
+export function createExtractActivities({ pools, mapping }: ActivityDeps) {
+  const { schema, table, key, watermark, columns } = mapping.source;
+  const columnList = columns.map(ident).join(', ');
+  const updates = columns.filter((c) => c !== key).map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ');
+
+  async function extract({ runId, since, chunkSize }: { runId: number; since: string | null; chunkSize: number }): Promise<ExtractResult> {
+    const ctx = Context.current();
+    const resumed = ctx.info.heartbeatDetails as ExtractCursor | undefined;
+    const state: ExtractCursor = resumed ?? { cursor: null, rowsRead: 0, rowsStaged: 0, rowsSkippedOlder: 0, maxUpdatedAt: null, chunks: 0 };
+    if (resumed) log('info', 'extraction resumes from its heartbeat cursor', { runId, cursor: resumed.cursor, rowsRead: resumed.rowsRead });
+    await pools.staging.query(`UPDATE migration_run SET phase = 'extracting' WHERE run_id = $1`, [runId]);
+
+    const source = await pools.source.connect();
+    const staging = await pools.staging.connect();
+    try {
+      await staging.query(
+        `CREATE TEMP TABLE IF NOT EXISTS extract_chunk AS SELECT ${columnList} FROM stg_customer WITH NO DATA`,
+      );
+      for (;;) {
+        const conditions = [
+          state.cursor === null ? null : `${ident(key)} > ${Number(state.cursor)}`,
+          since === null ? null : `${ident(watermark)} >= ${escapeLiteral(since)}::timestamptz`,
+        ].filter(Boolean);
+        const select = `SELECT ${columnList} FROM ${qualified(schema, table)}
+          ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${ident(key)} LIMIT ${Number(chunkSize)}`;
+
+        await staging.query('BEGIN');
+        await staging.query('TRUNCATE extract_chunk');
+        await pipeline(source.query(copyTo(`COPY (${select}) TO STDOUT`)), staging.query(copyFrom(`COPY extract_chunk (${columnList}) FROM STDIN`)));
+        const chunk = (await staging.query(
+          `SELECT count(*)::int AS n, max(${ident(key)}) AS last_key,
+                  GREATEST(max(${ident(watermark)}), $1::timestamptz) AS max_updated FROM extract_chunk`,
+          [state.maxUpdatedAt],
+        )).rows[0];
+        if (chunk.n === 0) {
+          await staging.query('COMMIT');
+          break;
+        }
+        const upsert = await staging.query(
+          `INSERT INTO stg_customer (${columnList}, extracted_run_id)
+           SELECT ${columnList}, $1 FROM extract_chunk
+           ON CONFLICT (${ident(key)}) DO UPDATE SET ${updates}, extracted_run_id = EXCLUDED.extracted_run_id
+           WHERE stg_customer.${ident(watermark)} <= EXCLUDED.${ident(watermark)}`,
+          [runId],
+        );
+        await staging.query(`UPDATE migration_run SET rows_extracted = $2 WHERE run_id = $1`, [runId, state.rowsRead + chunk.n]);
+        await staging.query('COMMIT');
+
+        const staged = upsert.rowCount ?? 0;
+        state.cursor = chunk.last_key;
+        state.rowsRead += chunk.n;
+        state.rowsStaged += staged;
+        state.rowsSkippedOlder += chunk.n - staged;
+        state.chunks += 1;
+        state.maxUpdatedAt = chunk.max_updated;
+        ctx.heartbeat(state);
+        if (chunk.n < chunkSize) break;
+      }
+    } catch (err) {
+      await staging.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      source.release();
+      staging.release();
+    }
+    log('info', 'extraction done', { runId, rowsRead: state.rowsRead, rowsStaged: state.rowsStaged, chunks: state.chunks });
+    return {
+      rowsRead: state.rowsRead,
+      rowsStaged: state.rowsStaged,
+      rowsSkippedOlder: state.rowsSkippedOlder,
+      maxUpdatedAt: state.maxUpdatedAt,
+      chunks: state.chunks,
+      resumedFromCursor: resumed?.cursor ?? null,
+    };
+  }
+
+  return { extract };
+}

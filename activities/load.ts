@@ -1,0 +1,129 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { PoolClient } from 'pg';
+import { copyRows, ident, qualified } from '../db/copy';
+import { log } from '../lib/log';
+import type { ActivityDeps } from './deps';
+import { FailureType } from './errors';
+import { readBranches, readRunDate, readStagedRange, UNKNOWN_TYPE } from './staged';
+import type { BatchResult, TypeCounts } from './types';
+
+const ISSUE_COLUMNS = ['run_id', 'batch_no', 'customer_code', 'severity', 'reason', 'field', 'value', 'source_row'] as const;
+
+/**
+ * One batch = one key range of the run's staged rows. Map them, upsert both destination tables in
+ * one destination transaction, then replace the batch's recorded rejects/warnings and result in
+ * staging. Re-running a batch any number of times gives the same destination and the same records.
+ */
+export function createLoadActivities({ pools, mapping }: ActivityDeps) {
+  const dest = mapping.destination;
+  const customerTable = qualified(dest.schema, dest.customerTable);
+  const profileTable = qualified(dest.schema, dest.profileTable);
+
+  function upsertSql(target: string, temp: string, columns: readonly string[], key: string): string {
+    const cols = columns.map(ident);
+    const nonKey = columns.filter((c) => c !== key).map(ident);
+    // Unchanged rows are not rewritten: re-reading rows (look-back, retries, re-runs) costs no writes.
+    return `INSERT INTO ${target} AS t (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM ${temp}
+      ON CONFLICT (${ident(key)}) DO UPDATE SET ${nonKey.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+      WHERE (${nonKey.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+  }
+  const upsertCustomer = upsertSql(customerTable, 'load_customer', dest.customerColumns, dest.customerKey);
+  const upsertProfile = upsertSql(profileTable, 'load_profile', dest.profileColumns, dest.profileKey);
+
+  async function writeDestination(client: PoolClient, customers: unknown[][], profiles: unknown[][]): Promise<void> {
+    await client.query('BEGIN');
+    try {
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS load_customer (LIKE ${customerTable}) ON COMMIT DELETE ROWS`);
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS load_profile (LIKE ${profileTable}) ON COMMIT DELETE ROWS`);
+      await copyRows(client, 'load_customer', dest.customerColumns, customers);
+      await client.query(upsertCustomer);
+      await copyRows(client, 'load_profile', dest.profileColumns, profiles);
+      await client.query(upsertProfile);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function loadBatch({ runId, batchNo }: { runId: number; batchNo: number }): Promise<BatchResult> {
+    const started = Date.now();
+    const ctx = Context.current();
+    const batch = (await pools.staging.query(
+      `UPDATE migration_batch SET attempts = attempts + 1, started_at = now() WHERE run_id = $1 AND batch_no = $2 RETURNING lo, hi`,
+      [runId, batchNo],
+    )).rows[0];
+    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned`, FailureType.config);
+    const [rows, branches, runDate] = await Promise.all([
+      readStagedRange(pools.staging, mapping, runId, batch.lo, batch.hi),
+      readBranches(pools.staging),
+      readRunDate(pools.staging, runId),
+    ]);
+    ctx.heartbeat();
+
+    const customers: unknown[][] = [];
+    const profiles: unknown[][] = [];
+    const issues: unknown[][] = [];
+    const byType: Record<string, TypeCounts> = {};
+    let warned = 0;
+    for (const { code, row, customerId, customerProfileId } of rows) {
+      const result = mapping.mapRow(row, { runDate, customerId, customerProfileId }, branches);
+      const type = result.customerType ?? UNKNOWN_TYPE;
+      const counts = (byType[type] ??= { staged: 0, loaded: 0, rejected: 0 });
+      counts.staged++;
+      if (result.ok) {
+        counts.loaded++;
+        customers.push(dest.customerColumns.map((c) => result.customer[c]));
+        profiles.push(dest.profileColumns.map((c) => result.profile[c]));
+        if (result.warnings.length) warned++;
+        for (const w of result.warnings) issues.push([runId, batchNo, code, w.severity, w.reason, w.field, w.value, row]);
+      } else {
+        counts.rejected++;
+        const r = result.reject;
+        issues.push([runId, batchNo, code, r.severity, r.reason, r.field, r.value, row]);
+      }
+    }
+    ctx.heartbeat();
+
+    const destination = await pools.destination.connect();
+    try {
+      await writeDestination(destination, customers, profiles);
+    } finally {
+      destination.release();
+    }
+    ctx.heartbeat();
+
+    const result: BatchResult = {
+      batchNo,
+      staged: rows.length,
+      loaded: customers.length,
+      rejected: rows.length - customers.length,
+      warned,
+      warnings: issues.length - (rows.length - customers.length),
+      byType,
+      durationMs: Date.now() - started,
+    };
+    const staging = await pools.staging.connect();
+    try {
+      await staging.query('BEGIN');
+      await staging.query('DELETE FROM migration_issue WHERE run_id = $1 AND batch_no = $2', [runId, batchNo]);
+      await copyRows(staging, 'migration_issue', ISSUE_COLUMNS, issues);
+      await staging.query(
+        `UPDATE migration_batch SET status = 'DONE', staged = $3, loaded = $4, rejected = $5, warned = $6, by_type = $7,
+           error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
+        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType],
+      );
+      await staging.query('COMMIT');
+    } catch (err) {
+      await staging.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      staging.release();
+    }
+    log('info', 'batch loaded', { runId, batchNo, staged: result.staged, loaded: result.loaded, rejected: result.rejected, ms: result.durationMs });
+    return result;
+  }
+
+  return { loadBatch };
+}

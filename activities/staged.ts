@@ -1,0 +1,49 @@
+import type { Pool } from 'pg';
+import { ident } from '../db/copy';
+import type { BranchLookup, BranchRef, CompiledMapping, SourceRow } from '../mapping/types';
+
+export interface StagedRow {
+  code: number;
+  row: SourceRow;
+  customerId: string;
+  customerProfileId: string;
+}
+
+/**
+ * Reads one key range of a run's staged rows with their stable ids. Load and reconciliation both go
+ * through here, so the value check sees exactly what the load saw.
+ */
+export async function readStagedRange(staging: Pool, mapping: CompiledMapping, runId: number, lo: number, hi: number): Promise<StagedRow[]> {
+  const key = mapping.source.key;
+  const columns = mapping.source.columns.map((c) => `s.${ident(c)}`).join(', ');
+  const result = await staging.query({
+    text: `SELECT ${columns}, u."customerId" AS "__customerId", u."customerProfileId" AS "__customerProfileId"
+           FROM stg_customer s LEFT JOIN customer_uuids u ON u.customer_code = s.${ident(key)}
+           WHERE s.extracted_run_id = $1 AND s.${ident(key)} BETWEEN $2 AND $3
+           ORDER BY s.${ident(key)}`,
+    values: [runId, lo, hi],
+  });
+  return result.rows.map((r) => {
+    const { __customerId, __customerProfileId, ...row } = r;
+    const code = Number(row[key]);
+    if (!__customerId || !__customerProfileId) throw new Error(`staged code ${code} has no customer_uuids row (assignUuids did not run for run ${runId})`);
+    return { code, row: row as SourceRow, customerId: __customerId, customerProfileId: __customerProfileId };
+  });
+}
+
+/** branch_map is small reference data: read whole, keyed by code as stored. */
+export async function readBranches(staging: Pool): Promise<BranchLookup> {
+  const result = await staging.query<{ branch_code: string; branch_id: string; branch_name: string }>(
+    'SELECT branch_code, branch_id, branch_name FROM branch_map',
+  );
+  return new Map<string, BranchRef>(result.rows.map((b) => [b.branch_code, { branchId: b.branch_id, branchName: b.branch_name }]));
+}
+
+/** The run's "today" for the mapping's date rules, as 'YYYY-MM-DD'. */
+export async function readRunDate(staging: Pool, runId: number): Promise<string> {
+  const result = await staging.query(`SELECT run_date::text AS run_date FROM migration_run WHERE run_id = $1`, [runId]);
+  if (!result.rowCount) throw new Error(`run ${runId} does not exist`);
+  return result.rows[0].run_date;
+}
+
+export const UNKNOWN_TYPE = 'UNKNOWN';

@@ -1,0 +1,99 @@
+/** Inputs and results that cross the workflow/activity boundary: ids, key ranges and counts, never rows. */
+
+export type RunMode = 'full' | 'incremental';
+
+export interface RunSettings {
+  batchSize: number;
+  parallelism: number;
+  extractChunkSize: number;
+  lookbackSeconds: number;
+  rejectMaxCount: number | null;
+  rejectMaxRatio: number | null;
+  decisionTimeout: string;
+  /** Whether the cluster has the MigrationMode / MigrationPhase / MigrationPipeline search attributes. */
+  searchAttributes: boolean;
+}
+
+export interface BeginRunInput {
+  pipeline: string;
+  mode: RunMode;
+  workflowId: string;
+  /** The first execution's run id: one migration run across continue-as-new. */
+  temporalRunId: string;
+  /** The workflow's start time, ISO: fixes the run date for the mapping's "future" rules. */
+  startedAt: string;
+  overrides: Partial<Pick<RunSettings, 'batchSize' | 'parallelism' | 'rejectMaxCount' | 'rejectMaxRatio' | 'decisionTimeout'>>;
+}
+
+export type BeginRunResult =
+  | {
+      started: true;
+      runId: number;
+      /** incremental without a watermark runs as full. */
+      effectiveMode: RunMode;
+      note: string | null;
+      watermarkBefore: string | null;
+      extractSince: string | null;
+      settings: RunSettings;
+    }
+  | { started: false; reason: string; activeWorkflowId: string };
+
+export interface ExtractResult {
+  rowsRead: number;
+  rowsStaged: number;
+  /** Rows whose source updated_at was older than the staged copy (left as staged). */
+  rowsSkippedOlder: number;
+  maxUpdatedAt: string | null;
+  chunks: number;
+  resumedFromCursor: number | null;
+}
+
+export interface TypeCounts {
+  staged: number;
+  loaded: number;
+  rejected: number;
+}
+
+export interface BatchResult {
+  batchNo: number;
+  staged: number;
+  loaded: number;
+  rejected: number;
+  /** Loaded rows with at least one warning. */
+  warned: number;
+  warnings: number;
+  byType: Record<string, TypeCounts>;
+  durationMs: number;
+}
+
+export interface ReconciliationCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** Up to 20 example customer codes for a failing check or a listing. */
+  examples?: number[];
+  count?: number;
+}
+
+export interface Reconciliation {
+  ok: boolean;
+  checkedAt: string;
+  byType: Record<string, TypeCounts>;
+  checks: ReconciliationCheck[];
+  /** Loaded customers whose newer source row was rejected (contract section 5): informational. */
+  stale: { count: number; examples: number[] };
+  /** Codes in staging and the destination that are gone from the source: informational. */
+  deletedInSource: { count: number; examples: number[] };
+}
+
+export type RunStatus = 'COMPLETED' | 'COMPLETED_WITH_FAILURES' | 'RECONCILIATION_FAILED' | 'FAILED' | 'CANCELLED' | 'ABORTED' | 'SKIPPED';
+
+export interface FinishRunInput {
+  runId: number;
+  status: RunStatus;
+  error?: string;
+  counts?: Record<string, number>;
+  reconciliation?: Reconciliation;
+  /** Only a run that loaded and reconciled moves the watermark. */
+  advanceWatermarkTo?: string | null;
+}

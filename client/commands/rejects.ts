@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import { once } from 'node:events';
+import type { CliContext } from '../context';
+import { resolveWorkflowId } from '../runs';
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Writes every reject of a run (reason, field, value, original source row) to a CSV for the business. */
+export async function rejectsCommand(ctx: CliContext, runRef: string, { csv, warnings }: { csv: string; warnings: boolean }): Promise<number> {
+  const workflowId = await resolveWorkflowId(ctx, runRef);
+  const db = ctx.staging();
+  const run = (await db.query(`SELECT run_id FROM migration_run WHERE workflow_id = $1 ORDER BY run_id DESC LIMIT 1`, [workflowId])).rows[0];
+  if (!run) throw Object.assign(new Error(`no run ${workflowId} in the staging database`), { name: 'UsageError' });
+  const severities = warnings ? ['REJECT', 'WARNING'] : ['REJECT'];
+  const out = fs.createWriteStream(csv);
+  out.write('customer_code,severity,reason,field,value,batch_no,source_row\n');
+  let written = 0;
+  let after = -2_147_483_649;
+  for (;;) {
+    // Keyset pages over whole codes (a code may have several warnings) keep memory flat.
+    const page = await db.query(
+      `WITH codes AS (SELECT DISTINCT customer_code FROM migration_issue
+                      WHERE run_id = $1 AND severity = ANY($2) AND customer_code > $3::bigint ORDER BY 1 LIMIT 5000)
+       SELECT customer_code, severity, reason, field, value, batch_no, source_row FROM migration_issue
+       WHERE run_id = $1 AND severity = ANY($2) AND customer_code IN (SELECT customer_code FROM codes)
+       ORDER BY customer_code, severity, reason, field`,
+      [run.run_id, severities, after],
+    );
+    if (!page.rowCount) break;
+    for (const r of page.rows) {
+      if (!out.write([r.customer_code, r.severity, r.reason, r.field, r.value, r.batch_no, r.source_row].map(csvField).join(',') + '\n')) await once(out, 'drain');
+      written++;
+    }
+    after = page.rows[page.rows.length - 1].customer_code;
+  }
+  out.end();
+  await once(out, 'finish');
+  if (ctx.json) console.log(JSON.stringify({ runId: workflowId, file: csv, rows: written }));
+  else console.log(`Wrote ${written} ${warnings ? 'reject/warning' : 'reject'} row(s) of ${workflowId} to ${csv}`);
+  return 0;
+}

@@ -1,0 +1,123 @@
+import { parseArgs } from 'node:util';
+import { describeError, UsageError } from '../lib/cli-errors';
+import { CliContext } from './context';
+import { runCommand } from './commands/run';
+import { statusCommand } from './commands/status';
+import { reportCommand } from './commands/report';
+import { abortCommand, acceptFailuresCommand, retryCommand } from './commands/decisions';
+import { rejectsCommand } from './commands/rejects';
+
+const USAGE = `usage: npm run migrate -- <command> [options]
+
+Runs
+  full [--wait] [--id ID] [--batch-size N] [--parallelism N]   start a full migration
+  incremental [--wait] [--id ID] ...                           start an incremental run (rows changed since the watermark)
+  status <runId> [--watch]                                     where a run stands (live bar with --watch)
+  report <runId>                                               reconciliation, rejects/warnings by reason, batch statistics
+  rejects <runId> --csv FILE [--warnings]                      export every reject (and warning) with its source row
+
+Cutover decisions on a run whose batches failed
+  retry <runId> [--batch N ...]                                re-run failed batches (all when none named)
+  accept-failures <runId>                                      finish as COMPLETED_WITH_FAILURES
+  abort <runId> [--reason TEXT]                                end the run, watermark unchanged
+
+Every command takes --json: exactly one JSON object on stdout.
+A runId is the workflow id printed at start (the staging run number works too).`;
+
+const integer = (name: string, value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} takes a positive whole number, not '${value}'`);
+  return Number(value);
+};
+const ratio = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--reject-max-ratio takes a number from 0 to 1, not '${value}'`);
+  return n;
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = (() => {
+    try {
+      return parseArgs({
+        args: rest,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          json: { type: 'boolean', default: false },
+          wait: { type: 'boolean', default: false },
+          watch: { type: 'boolean', default: false },
+          warnings: { type: 'boolean', default: false },
+          id: { type: 'string' },
+          'batch-size': { type: 'string' },
+          parallelism: { type: 'string' },
+          'reject-max-count': { type: 'string' },
+          'reject-max-ratio': { type: 'string' },
+          batch: { type: 'string', multiple: true },
+          csv: { type: 'string' },
+          reason: { type: 'string' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError(`${(err as Error).message.split('\n')[0]} (see: npm run migrate -- help)`);
+    }
+  })();
+  const runRef = (): string => {
+    if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one <runId> (see: npm run migrate -- help)`);
+    return positionals[0];
+  };
+  const noPositionals = () => {
+    if (positionals.length) throw new UsageError(`${command} takes no argument '${positionals[0]}' (see: npm run migrate -- help)`);
+  };
+  const known = ['full', 'incremental', 'status', 'report', 'rejects', 'retry', 'accept-failures', 'abort'];
+  if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (commands: ${known.join(', ')}; see: npm run migrate -- help)`);
+
+  const ctx = new CliContext(values.json ?? false);
+  try {
+    switch (command) {
+      case 'full':
+      case 'incremental':
+        noPositionals();
+        return await runCommand(ctx, command, {
+          wait: values.wait ?? false,
+          id: values.id,
+          batchSize: integer('batch-size', values['batch-size']),
+          parallelism: integer('parallelism', values.parallelism),
+          rejectMaxCount: integer('reject-max-count', values['reject-max-count']),
+          rejectMaxRatio: ratio(values['reject-max-ratio']),
+        });
+      case 'status':
+        return await statusCommand(ctx, runRef(), { watch: values.watch ?? false });
+      case 'report':
+        return await reportCommand(ctx, runRef());
+      case 'rejects':
+        if (!values.csv) throw new UsageError('rejects needs --csv FILE');
+        return await rejectsCommand(ctx, runRef(), { csv: values.csv, warnings: values.warnings ?? false });
+      case 'retry':
+        return await retryCommand(ctx, runRef(), (values.batch ?? []).map((b) => integer('batch', b)!));
+      case 'accept-failures':
+        return await acceptFailuresCommand(ctx, runRef());
+      case 'abort':
+        return await abortCommand(ctx, runRef(), values.reason);
+    }
+    return 2;
+  } finally {
+    await ctx.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    const json = process.argv.includes('--json');
+    const message = describeError(err);
+    if (json) console.log(JSON.stringify({ error: message.replace(/^(usage|error): /, ''), kind: (err as Error)?.name ?? 'Error' }));
+    process.stderr.write(message + '\n');
+    process.exit((err as Error)?.name === 'UsageError' ? 2 : 1);
+  },
+);

@@ -1,0 +1,89 @@
+import * as path from 'node:path';
+import * as dotenv from 'dotenv';
+import { z } from 'zod';
+import { redactSecrets } from '../lib/redact';
+
+/** Where the project lives: every default path is relative to it, wherever the process starts. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+const LOCAL_PG = 'postgres://postgres:postgres@127.0.0.1:55432';
+
+const postgresUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.pathname.length > 1;
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres://user:password@host:port/database URL');
+
+const positiveInt = z.coerce.number().int().positive();
+const uuid = z.string().uuid();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Every setting of the service, read from the environment (and `.env`), validated once at start-up. */
+export const envSchema = z.object({
+  SOURCE_DATABASE_URL: postgresUrl.default(`${LOCAL_PG}/efz_source`),
+  STAGING_DATABASE_URL: postgresUrl.default(`${LOCAL_PG}/migration_staging`),
+  DESTINATION_DATABASE_URL: postgresUrl.default(`${LOCAL_PG}/corebank`),
+  PG_POOL_MAX: positiveInt.default(4),
+  PG_STATEMENT_TIMEOUT_MS: positiveInt.default(300_000),
+
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('customer-migration'),
+  TEMPORAL_TLS: bool.default('false'),
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+
+  MAPPING_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, 'mapping', 'customer-mapping.json')),
+  PIPELINE: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only').default('efz_customer'),
+
+  TENANT_ID: uuid.default('5b3f1c8e-2a4d-4e6f-9a1b-0c7d8e9f0a11'),
+  MIGRATION_USER_ID: uuid.default('00000000-0000-4000-8000-00000000da7a'),
+  MIGRATION_USER_NAME: z.string().min(1).default('DATA_MIGRATION'),
+
+  BATCH_SIZE: positiveInt.default(5000),
+  BATCH_PARALLELISM: positiveInt.default(2),
+  EXTRACT_CHUNK_SIZE: positiveInt.default(50_000),
+  INCREMENTAL_LOOKBACK_SECONDS: z.coerce.number().int().min(0).default(300),
+  REJECT_MAX_COUNT: z.coerce.number().int().min(0).optional(),
+  REJECT_MAX_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  FAILED_BATCH_DECISION_TIMEOUT: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30m or 24h').default('24h'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_ROW_VALUES: bool.default('false'),
+});
+
+export type AppConfig = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError naming each bad variable (never its secret value). */
+export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const result = envSchema.safeParse(blanksRemoved);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${redactSecrets(issue.message)}`);
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+let cached: AppConfig | undefined;
+
+/** Loads `.env` (without overriding real environment variables) and validates it, once per process. */
+export function loadConfig(): AppConfig {
+  if (!cached) {
+    dotenv.config({ path: path.join(PROJECT_ROOT, '.env'), quiet: true } as dotenv.DotenvConfigOptions);
+    cached = parseConfig(process.env);
+  }
+  return cached;
+}

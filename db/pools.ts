@@ -1,0 +1,59 @@
+import { Pool, PoolConfig, types } from 'pg';
+import { redactSecrets } from '../lib/redact';
+
+// Timestamps stay PostgreSQL's own text: a JS Date would drop the microseconds the contract keeps.
+types.setTypeParser(1184 /* timestamptz */, (value) => value);
+types.setTypeParser(1114 /* timestamp */, (value) => value);
+types.setTypeParser(1082 /* date */, (value) => value);
+types.setTypeParser(20 /* int8: counts, run ids */, (value) => Number(value));
+
+export type DatabaseRole = 'source' | 'staging' | 'destination';
+
+export interface PoolOptions {
+  url: string;
+  role: DatabaseRole;
+  max?: number;
+  statementTimeoutMs?: number;
+  applicationName?: string;
+}
+
+/** A pool with a recognisable application_name, UTC sessions and bounded waits. */
+export function createPool({ url, role, max = 4, statementTimeoutMs = 300_000, applicationName }: PoolOptions): Pool {
+  const config: PoolConfig = {
+    connectionString: url,
+    max,
+    application_name: applicationName ?? `customer-migration:${role}`,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: statementTimeoutMs,
+    options: '-c TimeZone=UTC',
+  };
+  const pool = new Pool(config);
+  // An idle client that loses its connection (server restart, pg_terminate_backend) must not crash the
+  // process: the next query gets a fresh connection and activities retry.
+  pool.on('error', (err) => {
+    process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'idle PostgreSQL client lost', role, error: redactSecrets(err.message) })}\n`);
+  });
+  return pool;
+}
+
+export interface Pools {
+  source: Pool;
+  staging: Pool;
+  destination: Pool;
+}
+
+export function createPools(
+  urls: { source: string; staging: string; destination: string },
+  options: { max?: number; statementTimeoutMs?: number } = {},
+): Pools {
+  return {
+    source: createPool({ url: urls.source, role: 'source', ...options }),
+    staging: createPool({ url: urls.staging, role: 'staging', ...options }),
+    destination: createPool({ url: urls.destination, role: 'destination', ...options }),
+  };
+}
+
+export async function closePools(pools: Pools): Promise<void> {
+  await Promise.allSettled([pools.source.end(), pools.staging.end(), pools.destination.end()]);
+}

@@ -1,0 +1,128 @@
+import { strict as assert } from 'node:assert';
+import type { Pool } from 'pg';
+import { TestServers, useTestServers } from '../support/servers';
+import { destinationDigest, pool, RunningWorker, runMigration, startWorker, testConfig } from '../support/harness';
+import { seedSource } from '../../stack/seed';
+import type { AppConfig } from '../../config/env';
+
+const INDIVIDUAL_KEYS = [
+  'title', 'firstName', 'middleName', 'lastName', 'fullName', 'gender', 'dateOfBirth', 'maritalStatus', 'nationality',
+  'email', 'phoneNumber', 'alternatePhoneNumber', 'address', 'identification', 'occupation', 'employerName', 'kycLevel',
+  'riskRating', 'accountOfficer',
+].sort();
+const CORPORATE_KEYS = [
+  'businessName', 'registrationNumber', 'taxId', 'dateOfIncorporation', 'natureOfBusiness', 'email', 'phoneNumber',
+  'alternatePhoneNumber', 'address', 'kycLevel', 'riskRating', 'accountOfficer',
+].sort();
+const ROWS = 3000;
+
+describe('full migration through the real workflow (Temporal dev server + PostgreSQL)', function () {
+  this.timeout(600_000);
+  const shared = useTestServers();
+  let servers: TestServers;
+  let config: AppConfig;
+  let worker: RunningWorker;
+  let source: Pool;
+  let staging: Pool;
+  let destination: Pool;
+
+  before(async () => {
+    servers = shared();
+    await seedSource({ sourceUrl: servers.urls.source, stagingUrl: servers.urls.staging, rows: ROWS, seed: 7 });
+    config = testConfig(servers.urls, servers.temporal.address);
+    worker = await startWorker(config, servers.temporal.nativeConnection, servers.temporal.client);
+    [source, staging, destination] = [pool(servers.urls.source), pool(servers.urls.staging), pool(servers.urls.destination)];
+  });
+  after(async () => {
+    await Promise.allSettled([source?.end(), staging?.end(), destination?.end()]);
+    await worker?.stop();
+  });
+
+  it('loads or rejects every staged row and proves it by reconciliation', async () => {
+    const result = await runMigration(servers.temporal.client, config, { mode: 'full' });
+    assert.equal(result.status, 'COMPLETED', JSON.stringify(result.reconciliation?.checks));
+    assert.equal(result.counts.staged, ROWS);
+    assert.equal(result.counts.loaded + result.counts.rejected, ROWS);
+    assert.ok(result.counts.rejected > 0, 'the synthetic data has dirty rows');
+    assert.ok(result.counts.warned > 0, 'the synthetic data has rows with warnings');
+    assert.ok(result.reconciliation?.ok);
+    assert.ok(result.batches.total >= ROWS / 500);
+
+    const dest = (await destination.query(`SELECT count(*)::int AS c FROM customer`)).rows[0].c;
+    const profiles = (await destination.query(`SELECT count(*)::int AS c FROM customer_profile`)).rows[0].c;
+    assert.equal(dest, result.counts.loaded);
+    assert.equal(profiles, result.counts.loaded);
+    const rejects = (await staging.query(`SELECT count(*)::int AS c, count(DISTINCT customer_code)::int AS codes FROM migration_issue WHERE severity = 'REJECT' AND run_id = $1`, [result.runId])).rows[0];
+    assert.equal(rejects.c, result.counts.rejected);
+    assert.equal(rejects.codes, result.counts.rejected);
+  });
+
+  it('gives every loaded code exactly one customer and one profile with its customer_uuids ids', async () => {
+    const ids = (await staging.query(
+      `SELECT u.customer_code, u."customerId"::text AS cid, u."customerProfileId"::text AS pid FROM customer_uuids u
+       WHERE NOT EXISTS (SELECT 1 FROM migration_issue i WHERE i.customer_code = u.customer_code AND i.severity = 'REJECT')`,
+    )).rows;
+    const dest = (await destination.query(
+      `SELECT p."customerNumber", c."customerId"::text AS cid, p."customerProfileId"::text AS pid
+       FROM customer c JOIN customer_profile p ON p."customerId" = c."customerId"`,
+    )).rows;
+    const byNumber = new Map(dest.map((r) => [r.customerNumber, r]));
+    assert.equal(dest.length, ids.length);
+    for (const id of ids) {
+      const row = byNumber.get(String(id.customer_code).padStart(10, '0'));
+      assert.ok(row, `code ${id.customer_code} is loaded`);
+      assert.equal(row.cid, id.cid);
+      assert.equal(row.pid, id.pid);
+    }
+  });
+
+  it('writes the jsonb layout of the contract for both customer types', async () => {
+    const rows = (await destination.query(
+      `SELECT c."customerType", c."CategoryOfCustomer", c."CategoryOfBusiness", p."customerProfileData" AS d FROM customer c JOIN customer_profile p USING ("customerId")`,
+    )).rows;
+    const types = new Set(rows.map((r) => r.customerType));
+    assert.deepEqual([...types].sort(), ['CORPORATE', 'INDIVIDUAL']);
+    for (const r of rows) {
+      const keys = Object.keys(r.d).sort();
+      if (r.customerType === 'INDIVIDUAL') {
+        assert.deepEqual(keys, INDIVIDUAL_KEYS);
+        assert.equal(r.CategoryOfCustomer, 'RETAIL');
+        assert.equal(r.CategoryOfBusiness, null);
+        assert.deepEqual(Object.keys(r.d.identification).sort(), ['expiryDate', 'number', 'type']);
+        assert.ok(typeof r.d.firstName === 'string' && typeof r.d.lastName === 'string');
+      } else {
+        assert.deepEqual(keys, CORPORATE_KEYS);
+        assert.equal(r.CategoryOfCustomer, 'SME');
+        assert.ok(typeof r.d.businessName === 'string');
+      }
+      assert.deepEqual(Object.keys(r.d.address).sort(), ['city', 'country', 'line1', 'line2', 'postalCode', 'state']);
+      assert.ok(r.d.kycLevel === null || typeof r.d.kycLevel === 'number');
+    }
+  });
+
+  it('keeps created_at / updated_at to the microsecond', async () => {
+    const src = (await source.query(`SELECT customer_code, created_at::text AS c, updated_at::text AS u FROM efz_customer ORDER BY customer_code LIMIT 200`)).rows;
+    const dst = new Map(
+      (await destination.query(`SELECT "customerNumber", "createdAt"::text AS c, "updatedAt"::text AS u FROM customer_profile`)).rows.map((r) => [r.customerNumber, r]),
+    );
+    let compared = 0;
+    for (const s of src) {
+      const d = dst.get(String(s.customer_code).padStart(10, '0'));
+      if (!d) continue;
+      assert.equal(d.c, s.c);
+      assert.equal(d.u, s.u);
+      compared++;
+    }
+    assert.ok(compared > 100);
+  });
+
+  it('is idempotent: a second full run leaves both tables identical and the ids unchanged', async () => {
+    const before = await destinationDigest(destination);
+    const idsBefore = (await staging.query(`SELECT md5(string_agg(u::text, ',' ORDER BY customer_code)) AS h FROM customer_uuids u`)).rows[0].h;
+    const second = await runMigration(servers.temporal.client, config, { mode: 'full' });
+    assert.equal(second.status, 'COMPLETED');
+    assert.deepEqual(await destinationDigest(destination), before);
+    const idsAfter = (await staging.query(`SELECT md5(string_agg(u::text, ',' ORDER BY customer_code)) AS h FROM customer_uuids u`)).rows[0].h;
+    assert.equal(idsAfter, idsBefore);
+  });
+});

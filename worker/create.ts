@@ -1,0 +1,34 @@
+import { Worker, NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createActivities } from '../activities';
+import type { AppConfig } from '../config/env';
+import type { Pools } from '../db/pools';
+import type { CompiledMapping } from '../mapping/types';
+
+export interface MigrationWorkerOptions {
+  config: AppConfig;
+  connection: NativeConnection;
+  client: Client;
+  pools: Pools;
+  mapping: CompiledMapping;
+  searchAttributes: boolean;
+  taskQueue?: string;
+  identity?: string;
+}
+
+/** The worker of the customer-migration task queue: the workflow plus the activities built from pools. */
+export async function createMigrationWorker(options: MigrationWorkerOptions): Promise<Worker> {
+  const { config, connection, client, pools, mapping, searchAttributes } = options;
+  return Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: options.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    ...(options.identity ? { identity: options.identity } : {}),
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ pools, mapping, config, temporal: client, searchAttributes }),
+    // Batches are bounded by the workflow's window; a little headroom lets several runs' control
+    // activities through while batches load.
+    maxConcurrentActivityTaskExecutions: Math.max(4, config.BATCH_PARALLELISM * 2),
+    shutdownGraceTime: '30s',
+  });
+}

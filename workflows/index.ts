@@ -1,0 +1,1 @@
+export { customerMigration } from './customer-migration';
