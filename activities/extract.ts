@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { escapeLiteral } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident, qualified } from '../db/copy';
@@ -33,7 +34,7 @@ export function createExtractActivities({ pools, mapping }: ActivityDeps) {
     const resumed = ctx.info.heartbeatDetails as ExtractCursor | undefined;
     const state: ExtractCursor = resumed ?? { cursor: null, rowsRead: 0, rowsStaged: 0, rowsSkippedOlder: 0, maxUpdatedAt: null, chunks: 0 };
     if (resumed) log('info', 'extraction resumes from its heartbeat cursor', { runId, cursor: resumed.cursor, rowsRead: resumed.rowsRead });
-    await pools.staging.query(`UPDATE migration_run SET phase = 'extracting' WHERE run_id = $1`, [runId]);
+    await pools.staging.query(`UPDATE migration_run SET phase = 'extracting' WHERE run_id = $1 AND status = 'RUNNING'`, [runId]);
 
     const source = await pools.source.connect();
     const staging = await pools.staging.connect();
@@ -61,6 +62,20 @@ export function createExtractActivities({ pools, mapping }: ActivityDeps) {
           await staging.query('COMMIT');
           break;
         }
+        // Only a run that is still RUNNING may stage rows. An extraction left behind by a cancelled or
+        // terminated run (Temporal cannot stop an activity that does not heartbeat) must not re-label
+        // rows that a later run has staged: the row lock taken here orders this chunk with finishRun /
+        // the lock take-over, so either the chunk commits first (and the later run re-stages the rows)
+        // or it sees the run ended and stops.
+        const alive = await staging.query(
+          `UPDATE migration_run SET rows_extracted = $2 WHERE run_id = $1 AND status = 'RUNNING' AND finished_at IS NULL`,
+          [runId, state.rowsRead + chunk.n],
+        );
+        if (!alive.rowCount) {
+          await staging.query('ROLLBACK');
+          const run = (await staging.query(`SELECT status FROM migration_run WHERE run_id = $1`, [runId])).rows[0];
+          throw ApplicationFailure.nonRetryable(`run ${runId} is ${run?.status ?? 'unknown'}, no longer running: its extraction stops`, 'RunNotActive');
+        }
         const upsert = await staging.query(
           `INSERT INTO stg_customer (${columnList}, extracted_run_id)
            SELECT ${columnList}, $1 FROM extract_chunk
@@ -68,7 +83,6 @@ export function createExtractActivities({ pools, mapping }: ActivityDeps) {
            WHERE stg_customer.${ident(watermark)} <= EXCLUDED.${ident(watermark)}`,
           [runId],
         );
-        await staging.query(`UPDATE migration_run SET rows_extracted = $2 WHERE run_id = $1`, [runId, state.rowsRead + chunk.n]);
         await staging.query('COMMIT');
 
         const staged = upsert.rowCount ?? 0;

@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { heartbeatWhile } from '../lib/heartbeat';
 import { classified } from './errors';
 import { createExtractActivities } from './extract';
 import { createLoadActivities } from './load';
@@ -7,10 +8,20 @@ import { createRunActivities } from './runs';
 
 type AsyncFn = (...args: any[]) => Promise<any>;
 
+/**
+ * Activities whose single long statements (a destination transaction waiting on a lock, assigning
+ * ids to millions of codes) could outlast their heartbeat timeout: they heartbeat on a timer while
+ * they work. Not for activities that keep progress in their heartbeat details (extract, reconcile).
+ */
+const KEEP_ALIVE = new Set(['loadBatch', 'assignUuids']);
+
 /** Every activity reports its errors classified (retryable or a typed non-retryable failure). */
 function withClassifiedErrors<T extends Record<string, AsyncFn>>(activities: T): T {
   return Object.fromEntries(
-    Object.entries(activities).map(([name, fn]) => [name, (...args: unknown[]) => classified(() => fn(...args))]),
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      (...args: unknown[]) => classified(() => (KEEP_ALIVE.has(name) ? heartbeatWhile(() => fn(...args)) : fn(...args)), args[0]),
+    ]),
   ) as T;
 }
 

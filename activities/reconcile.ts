@@ -145,6 +145,35 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
     return deleted;
   }
 
+  /**
+   * Stale customers that this run did not re-read: their latest staged row (extracted by an earlier
+   * run) was rejected there, yet the destination holds them. Contract section 5 lists a stale
+   * customer until a valid row arrives, not only in the run that rejected it.
+   */
+  async function findStaleFromEarlierRuns(runId: number): Promise<Findings> {
+    const stale = new Findings();
+    const candidates = await pools.staging.query(
+      `SELECT DISTINCT s.customer_code AS code, u."customerId"::text AS id
+       FROM migration_issue i
+       JOIN stg_customer s ON s.customer_code = i.customer_code AND s.extracted_run_id = i.run_id
+       JOIN customer_uuids u ON u.customer_code = s.customer_code
+       WHERE i.severity = 'REJECT' AND i.run_id <> $1
+       ORDER BY s.customer_code`,
+      [runId],
+    );
+    for (let from = 0; from < candidates.rows.length; from += PAGE) {
+      const page = candidates.rows.slice(from, from + PAGE);
+      const held = await pools.destination.query(
+        `SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`,
+        [page.map((r) => r.id)],
+      );
+      const heldIds = new Set(held.rows.map((r) => r.id));
+      for (const r of page) if (heldIds.has(r.id)) stale.add(Number(r.code));
+      Context.current().heartbeat();
+    }
+    return stale;
+  }
+
   async function reconcile({ runId, concurrency }: { runId: number; concurrency: number }): Promise<Reconciliation> {
     await pools.staging.query(`UPDATE migration_run SET phase = 'reconciling' WHERE run_id = $1`, [runId]);
     const [runDate, branches, batches, stagedTotal] = await Promise.all([
@@ -181,7 +210,9 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-    const [orphans, deletedInSource] = await Promise.all([findOrphans(), findDeletedInSource()]);
+    const [orphans, deletedInSource, staleEarlier] = await Promise.all([findOrphans(), findDeletedInSource(), findStaleFromEarlierRuns(runId)]);
+    stale.count += staleEarlier.count;
+    for (const code of staleEarlier.examples) if (stale.examples.length < EXAMPLES) stale.examples.push(code);
 
     const total = (counts: Record<string, TypeCounts>, f: keyof TypeCounts) => Object.values(counts).reduce((n, c) => n + c[f], 0);
     const staged = stagedTotal.rows[0].n;

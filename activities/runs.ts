@@ -39,14 +39,14 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
     try {
       await client.query('BEGIN');
       const existing = await client.query(
-        `SELECT run_id, mode, watermark_before, extract_since, settings, note FROM migration_run WHERE temporal_run_id = $1`,
+        `SELECT run_id, pipeline, mode, watermark_before, extract_since, settings, note FROM migration_run WHERE temporal_run_id = $1`,
         [input.temporalRunId],
       );
       if (existing.rowCount) {
         // A retry of this very activity after it committed: answer the same.
         await client.query('COMMIT');
         const r = existing.rows[0];
-        return { started: true, runId: Number(r.run_id), effectiveMode: r.mode, note: r.note, watermarkBefore: r.watermark_before, extractSince: r.extract_since, settings: r.settings };
+        return { started: true, runId: Number(r.run_id), pipeline: r.pipeline, effectiveMode: r.mode, note: r.note, watermarkBefore: r.watermark_before, extractSince: r.extract_since, settings: r.settings };
       }
       await client.query(
         `INSERT INTO migration_lock (pipeline, workflow_id, temporal_run_id) VALUES ($1, $2, $3) ON CONFLICT (pipeline) DO NOTHING`,
@@ -54,7 +54,9 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
       );
       const lock = (await client.query(`SELECT workflow_id, temporal_run_id FROM migration_lock WHERE pipeline = $1 FOR UPDATE`, [pipeline])).rows[0];
       if (lock.temporal_run_id !== input.temporalRunId) {
-        if (await lockHolderIsRunning(lock.workflow_id)) {
+        // Temporal keeps at most one open execution per workflow id: a lock left under this run's own
+        // workflow id (a terminated run restarted with the same --id) belongs to a run that has ended.
+        if (lock.workflow_id !== input.workflowId && (await lockHolderIsRunning(lock.workflow_id))) {
           await client.query('ROLLBACK');
           return { started: false, reason: `another run of pipeline ${pipeline} is in progress: workflow ${lock.workflow_id}`, activeWorkflowId: lock.workflow_id };
         }
@@ -83,7 +85,7 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
       await client.query(`UPDATE migration_lock SET run_id = $2 WHERE pipeline = $1`, [pipeline, runId]);
       await client.query('COMMIT');
       log('info', 'run started', { runId, pipeline, mode: effectiveMode, workflowId: input.workflowId });
-      return { started: true, runId, effectiveMode, note, watermarkBefore: watermark?.watermark ?? null, extractSince, settings };
+      return { started: true, runId, pipeline, effectiveMode, note, watermarkBefore: watermark?.watermark ?? null, extractSince, settings };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -177,13 +179,20 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
     }
   }
 
-  /** Records a batch that failed past its retry policy; the workflow then waits for a person. */
-  async function markBatchFailed({ runId, batchNo, error, attempts }: { runId: number; batchNo: number; error: string; attempts: number }): Promise<void> {
-    await pools.staging.query(
-      `UPDATE migration_batch SET status = 'FAILED', error = $3, attempts = GREATEST(attempts, $4), finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
+  /**
+   * Records a batch that failed past its retry policy; the workflow then waits for a person.
+   * loadBatch counts its attempts in migration_batch.attempts (across retries); `attempts` is only a
+   * floor for attempts that failed before they could count themselves. Answers the recorded count.
+   */
+  async function markBatchFailed({ runId, batchNo, error, attempts }: { runId: number; batchNo: number; error: string; attempts: number }): Promise<{ attempts: number }> {
+    const result = await pools.staging.query(
+      `UPDATE migration_batch SET status = 'FAILED', error = $3, attempts = GREATEST(attempts, $4), finished_at = now() WHERE run_id = $1 AND batch_no = $2
+       RETURNING attempts`,
       [runId, batchNo, error, attempts],
     );
-    log('warn', 'batch failed after its retries', { runId, batchNo, attempts });
+    const recorded = Number(result.rows[0]?.attempts ?? attempts);
+    log('warn', 'batch failed after its retries', { runId, batchNo, attempts: recorded });
+    return { attempts: recorded };
   }
 
   return { beginRun, finishRun, setPhase, assignUuids, planBatches, markBatchFailed };

@@ -29,6 +29,8 @@ export type BeginRunResult =
   | {
       started: true;
       runId: number;
+      /** The pipeline the run holds the lock of (the worker's PIPELINE when the input named none). */
+      pipeline: string;
       /** incremental without a watermark runs as full. */
       effectiveMode: RunMode;
       note: string | null;

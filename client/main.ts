@@ -6,6 +6,8 @@ import { statusCommand } from './commands/status';
 import { reportCommand } from './commands/report';
 import { abortCommand, acceptFailuresCommand, retryCommand } from './commands/decisions';
 import { rejectsCommand } from './commands/rejects';
+import { scheduleCommand } from './commands/schedule';
+import { parseCodes, previewCommand } from './commands/preview';
 
 const USAGE = `usage: npm run migrate -- <command> [options]
 
@@ -15,11 +17,16 @@ Runs
   status <runId> [--watch]                                     where a run stands (live bar with --watch)
   report <runId>                                               reconciliation, rejects/warnings by reason, batch statistics
   rejects <runId> --csv FILE [--warnings]                      export every reject (and warning) with its source row
+  preview [--limit N] [--codes a,b,...] [--source]             the mapping applied to sample staged (or source) rows; writes nothing
 
 Cutover decisions on a run whose batches failed
   retry <runId> [--batch N ...]                                re-run failed batches (all when none named)
   accept-failures <runId>                                      finish as COMPLETED_WITH_FAILURES
   abort <runId> [--reason TEXT]                                end the run, watermark unchanged
+
+Schedules of unattended incremental runs (overlap policy SKIP)
+  schedule create [--id ID] (--every 15m | --cron "EXPR") [--catchup-window 10m] [--paused]
+  schedule list | describe [ID] | pause [ID] | unpause [ID] | trigger [ID] | delete [ID]
 
 Every command takes --json: exactly one JSON object on stdout.
 A runId is the workflow id printed at start (the staging run number works too).`;
@@ -61,6 +68,14 @@ async function main(argv: string[]): Promise<number> {
           batch: { type: 'string', multiple: true },
           csv: { type: 'string' },
           reason: { type: 'string' },
+          every: { type: 'string' },
+          cron: { type: 'string' },
+          'catchup-window': { type: 'string', default: '10m' },
+          paused: { type: 'boolean', default: false },
+          note: { type: 'string' },
+          limit: { type: 'string' },
+          codes: { type: 'string' },
+          source: { type: 'boolean', default: false },
         },
       });
     } catch (err) {
@@ -74,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   const noPositionals = () => {
     if (positionals.length) throw new UsageError(`${command} takes no argument '${positionals[0]}' (see: npm run migrate -- help)`);
   };
-  const known = ['full', 'incremental', 'status', 'report', 'rejects', 'retry', 'accept-failures', 'abort'];
+  const known = ['full', 'incremental', 'status', 'report', 'rejects', 'retry', 'accept-failures', 'abort', 'schedule', 'preview'];
   if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (commands: ${known.join(', ')}; see: npm run migrate -- help)`);
 
   const ctx = new CliContext(values.json ?? false);
@@ -104,6 +119,19 @@ async function main(argv: string[]): Promise<number> {
         return await acceptFailuresCommand(ctx, runRef());
       case 'abort':
         return await abortCommand(ctx, runRef(), values.reason);
+      case 'preview':
+        noPositionals();
+        return await previewCommand(ctx, { limit: integer('limit', values.limit) ?? 10, codes: parseCodes(values.codes), source: values.source ?? false });
+      case 'schedule':
+        if (positionals.length > 2) throw new UsageError(`schedule ${positionals[0]} takes at most one schedule id`);
+        return await scheduleCommand(ctx, positionals[0], positionals.slice(1), {
+          id: values.id,
+          every: values.every,
+          cron: values.cron,
+          catchupWindow: values['catchup-window'] ?? '10m',
+          paused: values.paused ?? false,
+          note: values.note,
+        });
     }
     return 2;
   } finally {

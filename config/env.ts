@@ -8,16 +8,29 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 const LOCAL_PG = 'postgres://postgres:postgres@127.0.0.1:55432';
 
+/** What pg (pg-connection-string) understands in `sslmode`; see docs/security.md for what each does. */
+export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'] as const;
+
+// The messages never repeat the value: it may hold a password.
 const postgresUrl = z
   .string()
   .refine((value) => {
     try {
       const url = new URL(value);
-      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.pathname.length > 1;
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '' && url.pathname.length > 1;
     } catch {
       return false;
     }
-  }, 'must be a postgres://user:password@host:port/database URL');
+  }, 'must be a URL like postgres://USER@HOST:PORT/DATABASE (with the password after USER and a colon)')
+  .refine((value) => {
+    let mode: string | null = null;
+    try {
+      mode = new URL(value).searchParams.get('sslmode');
+    } catch {
+      return true; // reported by the check above
+    }
+    return mode === null || (SSL_MODES as readonly string[]).includes(mode);
+  }, `sslmode must be one of ${SSL_MODES.join(', ')}`);
 
 const positiveInt = z.coerce.number().int().positive();
 const uuid = z.string().uuid();
@@ -33,7 +46,7 @@ export const envSchema = z.object({
   PG_POOL_MAX: positiveInt.default(4),
   PG_STATEMENT_TIMEOUT_MS: positiveInt.default(300_000),
 
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_ADDRESS: z.string().regex(/^(?:[^\s:/\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'must be host:port').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('customer-migration'),
   TEMPORAL_TLS: bool.default('false'),
@@ -56,10 +69,21 @@ export const envSchema = z.object({
   EXTRACT_CHUNK_SIZE: positiveInt.default(50_000),
   INCREMENTAL_LOOKBACK_SECONDS: z.coerce.number().int().min(0).default(300),
   REJECT_MAX_COUNT: z.coerce.number().int().min(0).optional(),
-  REJECT_MAX_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  REJECT_MAX_RATIO: z.coerce.number().min(0).max(1).optional(),
   FAILED_BATCH_DECISION_TIMEOUT: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30m or 24h').default('24h'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_ROW_VALUES: bool.default('false'),
+});
+
+/** Settings that only make sense together. */
+const checkedSchema = envSchema.superRefine((c, ctx) => {
+  if (Boolean(c.TEMPORAL_TLS_CERT_PATH) !== Boolean(c.TEMPORAL_TLS_KEY_PATH)) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: [c.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'],
+      message: 'mTLS needs both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH',
+    });
+  }
 });
 
 export type AppConfig = z.infer<typeof envSchema>;
@@ -71,7 +95,7 @@ export class ConfigError extends Error {
 /** Parses the environment; throws a ConfigError naming each bad variable (never its secret value). */
 export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
   const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
-  const result = envSchema.safeParse(blanksRemoved);
+  const result = checkedSchema.safeParse(blanksRemoved);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${redactSecrets(issue.message)}`);
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);

@@ -1,5 +1,5 @@
 import { Pool, PoolConfig, types } from 'pg';
-import { redactSecrets } from '../lib/redact';
+import { log } from '../lib/log';
 
 // Timestamps stay PostgreSQL's own text: a JS Date would drop the microseconds the contract keeps.
 types.setTypeParser(1184 /* timestamptz */, (value) => value);
@@ -24,6 +24,9 @@ export function createPool({ url, role, max = 4, statementTimeoutMs = 300_000, a
     max,
     application_name: applicationName ?? `customer-migration:${role}`,
     connectionTimeoutMillis: 10_000,
+    // A peer that vanishes without closing (a dropped network path) is noticed by TCP keepalive.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: statementTimeoutMs,
     options: '-c TimeZone=UTC',
@@ -31,8 +34,13 @@ export function createPool({ url, role, max = 4, statementTimeoutMs = 300_000, a
   const pool = new Pool(config);
   // An idle client that loses its connection (server restart, pg_terminate_backend) must not crash the
   // process: the next query gets a fresh connection and activities retry.
-  pool.on('error', (err) => {
-    process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'idle PostgreSQL client lost', role, error: redactSecrets(err.message) })}\n`);
+  pool.on('error', (err) => log('warn', 'idle PostgreSQL client lost', { role, error: err }));
+  // A client that is checked out when its connection dies (pg_terminate_backend, a server restart,
+  // a network cut) emits 'error' too, and pg-pool listens only on idle clients: without this
+  // listener that event is unhandled and takes the whole worker down. The query in flight fails
+  // (the activity retries), and pg-pool discards the broken client on release.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log('warn', 'PostgreSQL connection lost', { role, error: err }));
   });
   return pool;
 }

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { CompiledMapping } from '../mapping/types';
-import { redactSecrets } from '../lib/redact';
-import type { Pools } from './pools';
+import { errorMessage } from '../lib/cli-errors';
+import type { DatabaseRole, Pools } from './pools';
 
 export class PreflightError extends Error {
   override name = 'PreflightError';
@@ -17,30 +17,42 @@ async function missingColumns(pool: Pool, schema: string, table: string, columns
   return columns.filter((c) => !present.has(c));
 }
 
+/** Every database answers (read-only: one SELECT 1 each). The first that does not is named. */
+export async function checkReachable(pools: Pools): Promise<void> {
+  const roles: DatabaseRole[] = ['source', 'staging', 'destination'];
+  const results = await Promise.allSettled(roles.map((role) => pools[role].query('SELECT 1')));
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') throw new PreflightError(`${roles[i]} database unreachable: ${errorMessage(r.reason)}`);
+  });
+}
+
 /**
- * Before any run: every database answers, the source table and the destination tables exist with the
- * columns the mapping names. One clear message per problem; nothing is written.
+ * The tables the mapping names exist with the columns it names. Read-only (information_schema).
+ * `staging: false` skips stg_customer, for the check that runs before the staging schema is migrated.
  */
-export async function preflight(pools: Pools, mapping: CompiledMapping): Promise<void> {
+export async function checkTables(pools: Pools, mapping: CompiledMapping, { staging = true } = {}): Promise<void> {
   const problems: string[] = [];
-  for (const role of ['source', 'staging', 'destination'] as const) {
-    try {
-      await pools[role].query('SELECT 1');
-    } catch (err) {
-      throw new PreflightError(`${role} database unreachable: ${redactSecrets((err as Error).message)}`);
-    }
-  }
   const { source, destination: dest } = mapping;
   const checks: [Pool, string, string, string, readonly string[]][] = [
     [pools.source, 'source', source.schema, source.table, source.columns],
     [pools.destination, 'destination', dest.schema, dest.customerTable, dest.customerColumns],
     [pools.destination, 'destination', dest.schema, dest.profileTable, dest.profileColumns],
-    [pools.staging, 'staging', 'public', 'stg_customer', source.columns],
   ];
+  if (staging) checks.push([pools.staging, 'staging', 'public', 'stg_customer', source.columns]);
   for (const [pool, role, schema, table, columns] of checks) {
     const missing = await missingColumns(pool, schema, table, columns);
     if (missing === null) problems.push(`${role} table ${schema}.${table} does not exist`);
     else if (missing.length) problems.push(`${role} table ${schema}.${table} has no column(s) ${missing.join(', ')} named by the mapping`);
   }
   if (problems.length) throw new PreflightError(problems.join('; '));
+}
+
+/**
+ * Before any run: every database answers, the source table and the destination tables exist with the
+ * columns the mapping names (and stg_customer, once staging is migrated). One clear message per
+ * problem; nothing is written.
+ */
+export async function preflight(pools: Pools, mapping: CompiledMapping, options: { staging?: boolean } = {}): Promise<void> {
+  await checkReachable(pools);
+  await checkTables(pools, mapping, options);
 }

@@ -1,3 +1,4 @@
+import { log, scrubRowValues } from './log';
 import { redactSecrets } from './redact';
 
 /** Errors a person can act on are one line; anything else also shows its stack (never a password). */
@@ -7,10 +8,29 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** Network errors of Node and pg, whose bare message ("connect ECONNREFUSED 127.0.0.1:1") needs a hint. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+/** An error PostgreSQL sent (its message may quote a customer value). */
+export function isPgError(err: unknown): boolean {
+  const e = err as { severity?: unknown; code?: unknown } | null;
+  return typeof e?.severity === 'string' && typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
+}
+
+/** One line, secrets redacted, customer values scrubbed: what an operator sees of an error. */
+export function errorMessage(err: unknown): string {
+  const e = err as { message?: string; code?: string } | null;
+  let message = typeof e?.message === 'string' && e.message ? e.message : String(err);
+  if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code) && !/unreachable|cannot reach/i.test(message)) {
+    message = `cannot connect (${message}): check the *_DATABASE_URL and TEMPORAL_ADDRESS settings and that the server is up`;
+  }
+  const oneLine = message.replace(/\s*\n\s*/g, ' | ').trim();
+  return redactSecrets(isPgError(err) ? scrubRowValues(oneLine) : oneLine);
+}
+
 export function describeError(err: unknown): string {
-  const e = err as Error;
-  const message = redactSecrets(e?.message ?? String(err));
-  return KNOWN.has(e?.name) ? `${e.name === 'UsageError' ? 'usage' : 'error'}: ${message}` : `error: ${message}`;
+  const name = (err as Error)?.name;
+  return `${name === 'UsageError' ? 'usage' : 'error'}: ${errorMessage(err)}`;
 }
 
 export function fatal(err: unknown): never {
@@ -18,4 +38,17 @@ export function fatal(err: unknown): never {
   const name = (err as Error)?.name;
   if (!KNOWN.has(name) && process.env.LOG_LEVEL === 'debug') process.stderr.write(redactSecrets(String((err as Error)?.stack)) + '\n');
   process.exit(name === 'UsageError' ? 2 : 1);
+}
+
+/**
+ * The worker's way out when it cannot start: one structured JSON line (the worker's log format)
+ * naming the problem, then exit 1. The stack follows, also as JSON, only with LOG_LEVEL=debug and
+ * only for errors that are not already a clear message.
+ */
+export function fatalJson(what: string, err: unknown): never {
+  const name = (err as Error)?.name ?? 'Error';
+  const fields: Record<string, unknown> = { kind: name };
+  if (!KNOWN.has(name) && process.env.LOG_LEVEL === 'debug') fields.stack = redactSecrets(scrubRowValues(String((err as Error)?.stack)));
+  log('error', `${what}: ${errorMessage(err)}`, fields);
+  process.exit(1);
 }

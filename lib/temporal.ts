@@ -1,26 +1,50 @@
 import * as fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
-import type { AppConfig } from '../config/env';
+import { ConfigError, type AppConfig } from '../config/env';
 import { searchAttributeKeys } from '../workflows/definitions';
 
-/** TLS / mTLS for a real cluster from configured certificate paths; plain for the local dev server. */
+function readPem(variable: string, file: string | undefined): Buffer | undefined {
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * TLS for the Temporal connection (client and worker alike), from the TEMPORAL_TLS* settings:
+ * - none of them (and no API key): plaintext, as the local dev server wants;
+ * - TEMPORAL_TLS=true: TLS, server verified against the system CAs;
+ * - TEMPORAL_TLS_CA_PATH: verified against that CA instead (a private cluster);
+ * - TEMPORAL_TLS_CERT_PATH + TEMPORAL_TLS_KEY_PATH: mTLS, this client certificate is presented;
+ * - TEMPORAL_TLS_SERVER_NAME: the name the server certificate must carry (and SNI), when it differs
+ *   from the host of TEMPORAL_ADDRESS.
+ * Any of them turns TLS on; so does TEMPORAL_API_KEY (an API key never travels in plaintext).
+ */
 export function temporalTls(config: AppConfig): TLSConfig | undefined {
-  if (!config.TEMPORAL_TLS && !config.TEMPORAL_TLS_CERT_PATH) return undefined;
-  const read = (p?: string) => (p ? fs.readFileSync(p) : undefined);
-  const cert = read(config.TEMPORAL_TLS_CERT_PATH);
-  const key = read(config.TEMPORAL_TLS_KEY_PATH);
-  return {
-    serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME,
-    serverRootCACertificate: read(config.TEMPORAL_TLS_CA_PATH),
-    clientCertPair: cert && key ? { crt: cert, key } : undefined,
-  };
+  const wanted =
+    config.TEMPORAL_TLS ||
+    Boolean(config.TEMPORAL_TLS_CERT_PATH || config.TEMPORAL_TLS_KEY_PATH || config.TEMPORAL_TLS_CA_PATH || config.TEMPORAL_TLS_SERVER_NAME || config.TEMPORAL_API_KEY);
+  if (!wanted) return undefined;
+  const crt = readPem('TEMPORAL_TLS_CERT_PATH', config.TEMPORAL_TLS_CERT_PATH);
+  const key = readPem('TEMPORAL_TLS_KEY_PATH', config.TEMPORAL_TLS_KEY_PATH);
+  if (Boolean(crt) !== Boolean(key)) throw new ConfigError('mTLS needs both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH');
+  const tls: TLSConfig = {};
+  if (config.TEMPORAL_TLS_SERVER_NAME) tls.serverNameOverride = config.TEMPORAL_TLS_SERVER_NAME;
+  const ca = readPem('TEMPORAL_TLS_CA_PATH', config.TEMPORAL_TLS_CA_PATH);
+  if (ca) tls.serverRootCACertificate = ca;
+  if (crt && key) tls.clientCertPair = { crt, key };
+  return tls;
 }
 
+/** Options of both the client `Connection` and the worker's `NativeConnection`. */
 export function connectionOptions(config: AppConfig) {
-  return { address: config.TEMPORAL_ADDRESS, tls: temporalTls(config), apiKey: config.TEMPORAL_API_KEY };
+  return { address: config.TEMPORAL_ADDRESS, tls: temporalTls(config), ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}) };
 }
 
+/** Connects the client; errors are the SDK's (callers name the address in their message). */
 export async function connectClient(config: AppConfig): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
   return { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), connection };

@@ -52,10 +52,26 @@ export function toUpper(s: string): string {
   return s;
 }
 
+/** Memoised toUpper for short values: legacy codes ('ng', 'single', 'mr') repeat on every row. */
+function memoUpper(): (s: string) => string {
+  const memo = new Map<string, string>();
+  return (s) => {
+    if (s.length > 24) return toUpper(s);
+    let u = memo.get(s);
+    if (u === undefined) {
+      u = toUpper(s);
+      if (memo.size >= 4096) memo.clear(); // bounded: a column of unique values gains nothing
+      memo.set(s, u);
+    }
+    return u;
+  };
+}
+
 export function upperNormaliser(): NormaliserFn {
+  const upper = memoUpper();
   return (raw) => {
     const s = cleanText(raw);
-    return s === null ? null : toUpper(s);
+    return s === null ? null : upper(s);
   };
 }
 
@@ -76,12 +92,13 @@ export function enumNormaliser(values: Record<string, string>, caseInsensitive: 
     map.set(k, value);
     keyOf.set(k, key);
   }
+  const upper = memoUpper();
   return (raw) => {
     const s = cleanText(raw);
     if (s === null) return null;
     // A value already in upper case skips toUpperCase (idempotent, so the result is the same).
     let hit = map.get(s);
-    if (hit === undefined && caseInsensitive) hit = map.get(toUpper(s));
+    if (hit === undefined && caseInsensitive) hit = map.get(upper(s));
     return hit === undefined ? INVALID : hit;
   };
 }

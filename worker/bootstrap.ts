@@ -1,12 +1,26 @@
 import type { AppConfig } from '../config/env';
 import { migrateStaging } from '../db/migrate';
-import { createPools, Pools } from '../db/pools';
-import { preflight } from '../db/preflight';
+import { closePools, createPools, Pools } from '../db/pools';
+import { checkReachable, checkTables } from '../db/preflight';
 import { loadMappingFile } from '../mapping';
 import type { CompiledMapping } from '../mapping/types';
 
-/** What every process that touches the databases needs, validated: the mapping, pools, schema. */
-export async function bootstrap(config: AppConfig, { migrate = true } = {}): Promise<{ mapping: CompiledMapping; pools: Pools }> {
+export interface BootstrapOptions {
+  /** Apply pending staging migrations (default true). */
+  migrate?: boolean;
+  /** Runs after the read-only checks and before anything is written (the worker connects to Temporal here). */
+  beforeWrite?: () => Promise<void>;
+}
+
+/**
+ * What every process that touches the databases needs, validated, in an order that writes nothing
+ * until everything that can be checked read-only has passed:
+ *   1. the mapping file (no I/O but the file): a bad or hostile mapping stops here;
+ *   2. every database answers; the source and destination tables have the mapping's columns;
+ *   3. `beforeWrite` (e.g. Temporal is reachable);
+ *   4. only then the staging schema is migrated, and stg_customer checked.
+ */
+export async function bootstrap(config: AppConfig, { migrate = true, beforeWrite }: BootstrapOptions = {}): Promise<{ mapping: CompiledMapping; pools: Pools }> {
   const mapping = loadMappingFile(config.MAPPING_FILE, {
     tenantId: config.TENANT_ID,
     migrationUserId: config.MIGRATION_USER_ID,
@@ -17,10 +31,13 @@ export async function bootstrap(config: AppConfig, { migrate = true } = {}): Pro
     { max: config.PG_POOL_MAX, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS },
   );
   try {
+    await checkReachable(pools);
+    await checkTables(pools, mapping, { staging: false });
+    await beforeWrite?.();
     if (migrate) await migrateStaging(config.STAGING_DATABASE_URL);
-    await preflight(pools, mapping);
+    await checkTables(pools, mapping);
   } catch (err) {
-    await Promise.allSettled([pools.source.end(), pools.staging.end(), pools.destination.end()]);
+    await closePools(pools);
     throw err;
   }
   return { mapping, pools };

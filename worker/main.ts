@@ -1,32 +1,74 @@
 import * as os from 'node:os';
-import { NativeConnection } from '@temporalio/worker';
+import type { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../config/env';
-import { closePools } from '../db/pools';
-import { fatal } from '../lib/cli-errors';
-import { log, setLogLevel } from '../lib/log';
+import { closePools, type Pools } from '../db/pools';
+import { fatalJson } from '../lib/cli-errors';
+import { log, setLogLevel, setLogRowValues } from '../lib/log';
 import { connectClient, connectionOptions, hasSearchAttributes } from '../lib/temporal';
+import type { CompiledMapping } from '../mapping/types';
 import { bootstrap } from './bootstrap';
 import { createMigrationWorker } from './create';
+import { installRuntime } from './runtime';
+
+/** Node's own warnings (deprecations, pg's sslmode notice) as JSON lines too, not free text on stderr. */
+function routeProcessWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => log('warn', w.message, { warning: w.name, code: (w as { code?: string }).code }));
+}
+
+class TemporalUnreachable extends Error {
+  override name = 'TransportError';
+}
+
+let started = false;
 
 async function main(): Promise<void> {
+  routeProcessWarnings();
   const config = loadConfig();
   setLogLevel(config.LOG_LEVEL);
-  const { mapping, pools } = await bootstrap(config);
+  setLogRowValues(config.LOG_ROW_VALUES);
+  installRuntime(config.LOG_LEVEL);
+
+  let temporal: { client: Client; connection: Connection } | undefined;
   let connection: NativeConnection | undefined;
-  const { client, connection: clientConnection } = await connectClient(config);
+  let pools: Pools | undefined;
   try {
-    connection = await NativeConnection.connect(connectionOptions(config));
+    // Mapping, databases and tables are checked read-only first, then Temporal, and only then is
+    // anything written (the staging migrations): a worker that cannot start leaves no trace.
+    let mapping: CompiledMapping;
+    ({ mapping, pools } = await bootstrap(config, {
+      beforeWrite: async () => {
+        try {
+          temporal = await connectClient(config);
+          connection = await NativeConnection.connect(connectionOptions(config));
+        } catch (err) {
+          const tls = connectionOptions(config).tls ? ' over TLS' : '';
+          throw new TemporalUnreachable(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS}${tls}: ${(err as Error).message}`);
+        }
+      },
+    }));
+    const client = temporal!.client;
     const searchAttributes = await hasSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-    const worker = await createMigrationWorker({ config, connection, client, pools, mapping, searchAttributes, identity: `${process.pid}@${os.hostname()}` });
-    log('info', 'worker started', { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, searchAttributes });
+    const worker: Worker = await createMigrationWorker({
+      config,
+      connection: connection!,
+      client,
+      pools,
+      mapping,
+      searchAttributes,
+      identity: `${process.pid}@${os.hostname()}`,
+    });
+    started = true;
+    log('info', 'worker started', { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, searchAttributes, pid: process.pid });
     // Runs until SIGINT/SIGTERM; in-flight activities get the grace time, then the run's retries take over.
     await worker.run();
     log('info', 'worker stopped');
   } finally {
-    await connection?.close();
-    await clientConnection.close();
-    await closePools(pools);
+    await connection?.close().catch(() => undefined);
+    await temporal?.connection.close().catch(() => undefined);
+    if (pools) await closePools(pools);
   }
 }
 
-main().catch(fatal);
+main().catch((err) => fatalJson(started ? 'worker failed' : 'worker cannot start', err));

@@ -19,12 +19,14 @@ import {
   abortUpdate,
   acceptFailuresSignal,
   acceptFailuresUpdate,
+  Decision,
   FailedBatch,
   MigrationInput,
   MigrationResult,
   Phase,
   Progress,
   progressQuery,
+  retryFailedBatchesSignal,
   retryFailedBatchesUpdate,
   searchAttributeKeys,
 } from './definitions';
@@ -40,12 +42,14 @@ const bulk = proxyActivities<MigrationActivities>({
   heartbeatTimeout: '2 minutes',
   retry: { ...retry, maximumAttempts: 10 },
 });
-const LOAD_ATTEMPTS = 5;
-const batches = proxyActivities<MigrationActivities>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { ...retry, maximumAttempts: LOAD_ATTEMPTS },
-});
+/** Default attempts of one batch load (input.loadAttempts overrides): 1+2+4+8 s of backoff, ~15 s. */
+export const LOAD_ATTEMPTS = 5;
+const batchActivities = (attempts: number) =>
+  proxyActivities<MigrationActivities>({
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '30 seconds', // a killed worker's batches are retried elsewhere within 30 s (loadBatch heartbeats every few seconds)
+    retry: { ...retry, maximumAttempts: attempts },
+  });
 
 /** A history this long hands over to a fresh run (continue-as-new), far below Temporal's 51,200. */
 const HISTORY_HANDOVER = 4_000;
@@ -60,6 +64,8 @@ export interface RunState {
   nextBatch: number;
   retryQueue: number[];
   failed: FailedBatch[];
+  /** Where the current loading phase started (time, rows processed): the base of rows/s and ETA. */
+  rateBase?: { at: number; processed: number } | null;
 }
 
 function freshState(input: MigrationInput): RunState {
@@ -77,6 +83,8 @@ function freshState(input: MigrationInput): RunState {
       failedBatches: [],
       rowsPerSecond: null,
       etaSeconds: null,
+      decisionDeadline: null,
+      decisions: [],
       startedAt: info.startTime.toISOString(),
       loadStartedAt: null,
       watermarkBefore: null,
@@ -91,6 +99,7 @@ function freshState(input: MigrationInput): RunState {
     nextBatch: 1,
     retryQueue: [],
     failed: [],
+    rateBase: null,
   };
 }
 
@@ -99,85 +108,171 @@ function failureMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** '30s', '15m', '24h', '2d', '500ms' → milliseconds (null for anything else). */
+function durationMs(value: string): number | null {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim());
+  if (!m) return null;
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+}
+
+const RUN_ABORTED = 'RunAborted';
+
 /**
  * One migration run of efz_customer: extract → assign ids → plan → load batches (a sliding window)
  * → [wait for a decision on failed batches] → reconcile → finish. Rows stay in PostgreSQL; this
  * workflow only sees run ids, key-range numbers and counts.
+ *
+ * Decisions (updates, or signals for tools that can only signal; see docs/cutover-runbook.md):
+ * - retry: failed batches go back into the window (while loading or awaiting-decision);
+ * - accept-failures: a run awaiting-decision reconciles and ends COMPLETED_WITH_FAILURES;
+ * - abort: the run starts nothing new, lets the step in progress end (in-flight batches finish their
+ *   transaction), records ABORTED and returns; the watermark stays where it was.
  */
 export async function customerMigration(input: MigrationInput, carried?: RunState): Promise<MigrationResult> {
   const state = carried ?? freshState(input);
   const p = state.progress;
+  p.decisions ??= [];
+  p.decisionDeadline ??= null;
+  const loadAttempts = Math.max(1, Math.floor(input.loadAttempts ?? LOAD_ATTEMPTS));
+  const batches = batchActivities(loadAttempts);
   let decision: 'accept' | 'abort' | null = null;
   let abortReason = 'aborted by an operator';
 
+  const processed = () => p.counts.loaded + p.counts.rejected;
   const refreshRates = () => {
     p.batches.failed = state.failed.length;
     p.batches.pending = Math.max(0, p.batches.total - p.batches.done - p.batches.failed - p.batches.running);
     p.failedBatches = state.failed;
-    if (p.loadStartedAt) {
-      const seconds = (Date.now() - Date.parse(p.loadStartedAt)) / 1000;
-      const processed = p.counts.loaded + p.counts.rejected;
-      p.rowsPerSecond = seconds > 0 ? Math.round(processed / seconds) : null;
-      p.etaSeconds = p.rowsPerSecond ? Math.round(Math.max(0, p.counts.staged - processed) / p.rowsPerSecond) : null;
+    if (p.phase === 'loading' && state.rateBase) {
+      const seconds = (Date.now() - state.rateBase.at) / 1000;
+      const done = processed() - state.rateBase.processed;
+      if (seconds > 0 && done > 0) {
+        p.rowsPerSecond = Math.round(done / seconds);
+        p.etaSeconds = p.rowsPerSecond > 0 ? Math.round(Math.max(0, p.counts.staged - processed()) / p.rowsPerSecond) : null;
+      }
+    } else if (p.phase === 'awaiting-decision') {
+      p.etaSeconds = null; // nothing moves until someone decides
+    } else if (p.phase === 'reconciling' || p.phase === 'finished') {
+      p.etaSeconds = 0;
     }
   };
   const publish = () => {
     refreshRates();
     const c = p.counts;
     const b = p.batches;
+    const last = p.decisions[p.decisions.length - 1];
     setCurrentDetails(
       [
-        `**${p.mode} run ${p.runId ?? '(starting)'}**: phase **${p.phase}**`,
+        `**${p.mode} run ${p.runId ?? '(starting)'}**${p.pipeline ? ` of ${p.pipeline}` : ''}: phase **${p.phase}**${p.status !== 'RUNNING' ? `, **${p.status}**` : ''}`,
+        p.phase === 'extracting' ? 'extracting: rows read so far are in the extract activity\'s heartbeat details (Pending Activities) and in `migrate status`' : '',
         `rows: extracted ${c.extracted}, staged ${c.staged}, loaded ${c.loaded}, rejected ${c.rejected}, warned ${c.warned}`,
-        `batches: ${b.done}/${b.total} done, ${b.running} running, ${b.failed} failed`,
-        p.rowsPerSecond !== null ? `rate: ${p.rowsPerSecond} rows/s, ETA ${p.etaSeconds ?? '?'} s` : '',
-        p.failedBatches.length ? `failed batches: ${p.failedBatches.map((f) => f.batchNo).join(', ')} (use retry, accept-failures or abort)` : '',
+        `batches: ${b.done}/${b.total} done, ${b.running} running, ${b.failed} failed, ${b.pending} pending`,
+        p.rowsPerSecond !== null ? `rate: ${p.rowsPerSecond} rows/s${p.etaSeconds !== null ? `, ETA ${p.etaSeconds} s` : ''}` : '',
+        p.failedBatches.length
+          ? `failed batches: ${p.failedBatches.map((f) => `${f.batchNo} (${f.attempts} attempts: ${f.error.slice(0, 200)})`).join('; ')}`
+          : '',
+        p.phase === 'awaiting-decision'
+          ? `**waiting for a decision** until ${p.decisionDeadline ?? '?'}: update \`retryFailedBatches\` {"batches":[…]} | \`acceptFailures\` | \`abort\` {"reason":"…"} (or the signals retryFailedBatchesSignal / acceptFailuresSignal / abortSignal)`
+          : '',
+        last ? `last decision: ${last.action}${last.batches ? ` ${last.batches.join(', ')}` : ''}${last.reason ? ` (${last.reason})` : ''} via ${last.via} at ${last.at}` : '',
         p.note ?? '',
+        p.error ? `error: ${p.error}` : '',
       ]
         .filter(Boolean)
         .join('\n\n'),
     );
   };
-  const enter = (phase: Phase) => {
-    p.phase = phase;
+  const upsertPhase = (phase: Phase) => {
     if (state.settings?.searchAttributes) upsertSearchAttributes([{ key: searchAttributeKeys.phase, value: phase }]);
+  };
+  const enter = (phase: Phase) => {
+    if (phase === 'loading') state.rateBase = { at: Date.now(), processed: processed() };
+    p.phase = phase;
+    upsertPhase(phase);
     publish();
   };
+  const record = (d: Omit<Decision, 'at'>) => {
+    p.decisions.push({ at: new Date(Date.now()).toISOString(), ...d });
+  };
 
+  // --- decisions -------------------------------------------------------------------------------
+  const retryRefusal = (requested: number[]): string | null => {
+    if (decision !== null) return `the run is already ${decision === 'abort' ? 'being aborted' : 'accepting its failures'}`;
+    if (p.phase !== 'loading' && p.phase !== 'awaiting-decision') return `the run is ${p.phase}: batches can be retried only while it loads or waits for a decision`;
+    const failed = new Set(state.failed.map((f) => f.batchNo));
+    if (!failed.size) return 'this run has no failed batches to retry';
+    const unknown = requested.filter((b) => !failed.has(b));
+    if (unknown.length) return `batch(es) ${unknown.join(', ')} are not failed; failed: ${[...failed].join(', ')}`;
+    return null;
+  };
+  const scheduleRetry = (requested: number[] | undefined, via: Decision['via']): number[] => {
+    const wanted = requested?.length ? [...new Set(requested)] : state.failed.map((f) => f.batchNo);
+    state.failed = state.failed.filter((f) => !wanted.includes(f.batchNo));
+    state.retryQueue.push(...wanted.filter((b) => !state.retryQueue.includes(b)));
+    record({ action: 'retry', via, batches: wanted });
+    publish();
+    return wanted;
+  };
   setHandler(progressQuery, () => {
     refreshRates();
     return p;
   });
-  setHandler(
-    retryFailedBatchesUpdate,
-    (args) => {
-      const wanted = args?.batches?.length ? args.batches : state.failed.map((f) => f.batchNo);
-      state.failed = state.failed.filter((f) => !wanted.includes(f.batchNo));
-      state.retryQueue.push(...wanted);
-      publish();
-      return { scheduled: wanted };
+  setHandler(retryFailedBatchesUpdate, (args) => ({ scheduled: scheduleRetry(args?.batches, 'update') }), {
+    validator: (args: { batches?: number[] }) => {
+      const batchList = args?.batches ?? [];
+      if (!Array.isArray(batchList) || batchList.some((b) => !Number.isInteger(b))) throw new Error('batches must be a list of batch numbers, e.g. {"batches":[3,7]}');
+      const refusal = retryRefusal(batchList);
+      if (refusal) throw new Error(refusal);
     },
-    {
-      validator: (args: { batches?: number[] }) => {
-        const failed = new Set(state.failed.map((f) => f.batchNo));
-        if (!failed.size) throw new Error('this run has no failed batches to retry');
-        const unknown = (args?.batches ?? []).filter((b: number) => !failed.has(b));
-        if (unknown.length) throw new Error(`batch(es) ${unknown.join(', ')} are not failed; failed: ${[...failed].join(', ')}`);
-      },
-    },
-  );
-  const decide = (what: 'accept' | 'abort') => () => {
-    if (p.phase !== 'awaiting-decision' && what === 'accept') throw new Error(`the run is ${p.phase}, not waiting for a decision on failed batches`);
+  });
+  setHandler(retryFailedBatchesSignal, (args) => {
+    const requested = Array.isArray(args?.batches) ? args.batches.filter((b) => Number.isInteger(b)) : [];
+    if (!retryRefusal(requested)) scheduleRetry(requested, 'signal');
+  });
+  const acceptRefusal = (): string | null => {
+    if (p.phase !== 'awaiting-decision' || decision !== null) return `the run is ${p.phase}, not waiting for a decision on failed batches`;
+    return null;
   };
-  setHandler(acceptFailuresUpdate, () => ((decision = 'accept'), { accepted: state.failed.map((f) => f.batchNo) }), { validator: decide('accept') });
-  setHandler(abortUpdate, (args) => ((decision = 'abort'), (abortReason = args?.reason ?? abortReason), { aborted: true as const }));
+  const accept = (via: Decision['via']) => {
+    decision = 'accept';
+    const accepted = state.failed.map((f) => f.batchNo);
+    record({ action: 'accept-failures', via, batches: accepted });
+    publish();
+    return accepted;
+  };
+  setHandler(acceptFailuresUpdate, () => ({ accepted: accept('update') }), {
+    validator: () => {
+      const refusal = acceptRefusal();
+      if (refusal) throw new Error(refusal);
+    },
+  });
   setHandler(acceptFailuresSignal, () => {
-    if (p.phase === 'awaiting-decision') decision = 'accept';
+    if (!acceptRefusal()) accept('signal');
+  });
+  const abortRefusal = (): string | null => {
+    if (p.phase === 'reconciling' || p.phase === 'finished') return `the run is ${p.phase}: too late to abort`;
+    if (decision !== null) return `the run is already ${decision === 'abort' ? 'being aborted' : 'accepting its failures'}`;
+    return null;
+  };
+  const abort = (reason: string | undefined, via: Decision['via']) => {
+    decision = 'abort';
+    abortReason = reason?.trim() ? `aborted by an operator: ${reason.trim()}` : abortReason;
+    record({ action: 'abort', via, reason: reason?.trim() || undefined });
+    publish();
+  };
+  setHandler(abortUpdate, (args) => (abort(args?.reason, 'update'), { aborted: true as const }), {
+    validator: (_args: { reason?: string }) => {
+      const refusal = abortRefusal();
+      if (refusal) throw new Error(refusal);
+    },
   });
   setHandler(abortSignal, (args) => {
-    decision = 'abort';
-    abortReason = args?.reason ?? abortReason;
+    if (!abortRefusal()) abort(args?.reason, 'signal');
   });
+  /** An abort takes effect between steps: nothing new starts, the step in progress ends cleanly. */
+  const stopIfAborted = () => {
+    if (decision === 'abort') throw ApplicationFailure.nonRetryable(abortReason, RUN_ABORTED);
+  };
 
   const finish = async (status: RunStatus, extra: { error?: string; reconciliation?: Reconciliation; watermarkTo?: string | null } = {}) => {
     if (p.runId === null) return;
@@ -191,6 +286,7 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
     });
     p.watermarkAfter = watermarkAfter;
     p.status = status;
+    p.decisionDeadline = null;
     enter('finished');
   };
   const result = (): MigrationResult => ({
@@ -204,6 +300,8 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
     watermarkAfter: p.watermarkAfter,
     reconciliation: p.reconciliation,
     note: p.note,
+    error: p.error,
+    decisions: p.decisions,
   });
 
   try {
@@ -233,26 +331,36 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
         throw ApplicationFailure.nonRetryable(`refused: ${begun.reason}`, 'RunAlreadyActive');
       }
       p.runId = begun.runId;
+      p.pipeline = begun.pipeline ?? p.pipeline;
       p.mode = begun.effectiveMode;
       p.note = begun.note;
       p.watermarkBefore = begun.watermarkBefore;
       state.settings = begun.settings;
       state.extractSince = begun.extractSince;
-      if (state.settings.searchAttributes) upsertSearchAttributes([{ key: searchAttributeKeys.mode, value: p.mode }]);
+      if (state.settings.searchAttributes) {
+        upsertSearchAttributes([
+          { key: searchAttributeKeys.mode, value: p.mode },
+          ...(p.pipeline ? [{ key: searchAttributeKeys.pipeline, value: p.pipeline }] : []),
+        ]);
+      }
+      stopIfAborted();
 
       enter('extracting');
       const extracted = await bulk.extract({ runId: p.runId, since: state.extractSince, chunkSize: state.settings.extractChunkSize });
       p.counts.extracted = extracted.rowsRead;
       state.maxUpdatedAt = extracted.maxUpdatedAt;
+      stopIfAborted();
 
       enter('assigning-ids');
       await bulk.assignUuids({ runId: p.runId });
+      stopIfAborted();
 
       enter('planning');
       const plan = await control.planBatches({ runId: p.runId, batchSize: state.settings.batchSize });
       p.counts.staged = plan.staged;
       p.batches.total = plan.batchCount;
       p.loadStartedAt = new Date(Date.now()).toISOString();
+      stopIfAborted();
       enter('loading');
     }
     const runId = p.runId;
@@ -260,11 +368,12 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
 
     let stopReason: string | null = null;
     const rejectLimitHit = (): string | null => {
-      const processed = p.counts.loaded + p.counts.rejected;
+      const done = processed();
       if (settings.rejectMaxCount !== null && p.counts.rejected > settings.rejectMaxCount)
         return `rejected rows ${p.counts.rejected} exceed the limit of ${settings.rejectMaxCount}`;
-      if (settings.rejectMaxRatio !== null && processed > 0 && p.counts.rejected / processed > settings.rejectMaxRatio && processed >= Math.min(p.counts.staged, 1000))
-        return `rejected rows are ${((100 * p.counts.rejected) / processed).toFixed(1)}% of ${processed} processed, above the limit of ${(100 * settings.rejectMaxRatio).toFixed(1)}%`;
+      // The ratio is judged on a sample of at least 1,000 rows (or every row of a smaller run).
+      if (settings.rejectMaxRatio !== null && done > 0 && p.counts.rejected / done > settings.rejectMaxRatio && done >= Math.min(p.counts.staged, 1000))
+        return `rejected rows are ${((100 * p.counts.rejected) / done).toFixed(1)}% of ${done} processed, above the limit of ${(100 * settings.rejectMaxRatio).toFixed(1)}%`;
       return null;
     };
     const applyBatch = (r: BatchResult) => {
@@ -276,13 +385,16 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
     };
     const runOne = async (batchNo: number) => {
       p.batches.running++;
+      publish();
       try {
         applyBatch(await batches.loadBatch({ runId, batchNo }));
       } catch (err) {
         if (isCancellation(err)) throw err;
-        const failure: FailedBatch = { batchNo, error: failureMessage(err), attempts: LOAD_ATTEMPTS };
-        state.failed.push(failure);
-        await control.markBatchFailed({ runId, ...failure });
+        const error = failureMessage(err);
+        // loadBatch counts its attempts in staging; this floor covers attempts that could not count.
+        const floor = err instanceof ActivityFailure && err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? loadAttempts : 1;
+        const { attempts } = await control.markBatchFailed({ runId, batchNo, error, attempts: floor });
+        state.failed.push({ batchNo, error, attempts });
       } finally {
         p.batches.running--;
         publish();
@@ -294,7 +406,7 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
       // The sliding window: at most `parallelism` batches in flight.
       const running = new Set<Promise<void>>();
       for (;;) {
-        while (running.size < settings.parallelism && !stopReason && !handOverDue()) {
+        while (running.size < settings.parallelism && !stopReason && decision !== 'abort' && !handOverDue()) {
           const next = state.retryQueue.shift() ?? (state.nextBatch <= p.batches.total ? state.nextBatch++ : undefined);
           if (next === undefined) break;
           const task: Promise<void> = runOne(next).finally(() => running.delete(task));
@@ -303,16 +415,19 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
         if (!running.size) break;
         await Promise.race(running);
       }
+      stopIfAborted();
       if (stopReason) throw ApplicationFailure.nonRetryable(`reject threshold exceeded: ${stopReason}`, 'RejectThresholdExceeded');
       const moreWork = state.retryQueue.length > 0 || state.nextBatch <= p.batches.total;
       if (moreWork) return await continueAsNew<typeof customerMigration>(input, state);
       if (!state.failed.length) break;
 
+      const waitMs = durationMs(settings.decisionTimeout);
+      p.decisionDeadline = waitMs === null ? null : new Date(Date.now() + waitMs).toISOString();
       enter('awaiting-decision');
-      decision = null;
       const decided = await condition(() => decision !== null || state.retryQueue.length > 0, settings.decisionTimeout as `${number}h`);
+      p.decisionDeadline = null;
       if (!decided) throw ApplicationFailure.nonRetryable(`no decision on failed batches within ${settings.decisionTimeout}`, 'DecisionTimeout');
-      if (decision === 'abort') throw ApplicationFailure.nonRetryable(abortReason, 'RunAborted');
+      stopIfAborted();
       if (decision === 'accept') break;
       enter('loading');
     }
@@ -327,15 +442,14 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
     if (err instanceof ContinueAsNew) throw err;
     const message = failureMessage(err);
     p.error = message;
-    const status: RunStatus = isCancellation(err)
-      ? 'CANCELLED'
-      : err instanceof ApplicationFailure && err.type === 'RunAborted'
-        ? 'ABORTED'
-        : 'FAILED';
+    const aborted = err instanceof ApplicationFailure && err.type === RUN_ABORTED;
+    const status: RunStatus = isCancellation(err) ? 'CANCELLED' : aborted ? 'ABORTED' : 'FAILED';
     if (!(err instanceof ApplicationFailure && err.type === 'RunAlreadyActive')) {
       // Record the end and release the pipeline lock even when the run is being cancelled.
       await CancellationScope.nonCancellable(() => finish(status, { error: message }));
     }
+    // An abort is the cutover lead's decision, not a failure: the run completes with status ABORTED.
+    if (aborted) return result();
     throw err;
   }
 }

@@ -15,6 +15,11 @@ export interface MigrationInput {
   rejectMaxRatio?: number;
   /** How long a run with failed batches waits for retry / accept-failures / abort, e.g. '24h'. */
   decisionTimeout?: string;
+  /**
+   * Attempts of one batch load before the batch is recorded FAILED (default 5, backoff 1 s doubling
+   * to 30 s: a batch gives up after about 15 s). Tests use 2–3 to fail fast.
+   */
+  loadAttempts?: number;
 }
 
 export type Phase = 'starting' | 'extracting' | 'assigning-ids' | 'planning' | 'loading' | 'awaiting-decision' | 'reconciling' | 'finished';
@@ -22,7 +27,17 @@ export type Phase = 'starting' | 'extracting' | 'assigning-ids' | 'planning' | '
 export interface FailedBatch {
   batchNo: number;
   error: string;
+  /** Load attempts of this batch so far, across retries (migration_batch.attempts). */
   attempts: number;
+}
+
+/** A cutover lead's decision, as the workflow received it: the run's audit trail of decisions. */
+export interface Decision {
+  at: string;
+  action: 'retry' | 'accept-failures' | 'abort';
+  via: 'update' | 'signal';
+  batches?: number[];
+  reason?: string;
 }
 
 export interface Progress {
@@ -35,8 +50,12 @@ export interface Progress {
   counts: { extracted: number; staged: number; loaded: number; rejected: number; warned: number };
   batches: { total: number; done: number; running: number; failed: number; pending: number };
   failedBatches: FailedBatch[];
+  /** Rows loaded or rejected per second, over the current loading phase (frozen outside it). */
   rowsPerSecond: number | null;
   etaSeconds: number | null;
+  /** While awaiting-decision: when the wait ends (the run then fails with DecisionTimeout). */
+  decisionDeadline: string | null;
+  decisions: Decision[];
   startedAt: string;
   loadStartedAt: string | null;
   watermarkBefore: string | null;
@@ -56,6 +75,9 @@ export interface MigrationResult {
   watermarkAfter: string | null;
   reconciliation: Reconciliation | null;
   note: string | null;
+  /** Why the run did not complete (an ABORTED run's reason). */
+  error: string | null;
+  decisions: Decision[];
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
@@ -65,7 +87,12 @@ export const retryFailedBatchesUpdate = defineUpdate<{ scheduled: number[] }, [{
 export const acceptFailuresUpdate = defineUpdate<{ accepted: number[] }, []>('acceptFailures');
 /** Ends a run that waits on failed batches as ABORTED. */
 export const abortUpdate = defineUpdate<{ aborted: true }, [{ reason?: string }]>('abort');
-/** The same two decisions as signals, for tools that can only signal. */
+/**
+ * The same decisions as signals, for tools that can only signal (the Temporal UI's "Send a Signal").
+ * A signal cannot answer: one that does not apply (no failed batches, not waiting) is ignored, and
+ * the progress query / the UI's current details show what was done.
+ */
+export const retryFailedBatchesSignal = defineSignal<[{ batches?: number[] }?]>('retryFailedBatchesSignal');
 export const acceptFailuresSignal = defineSignal<[]>('acceptFailuresSignal');
 export const abortSignal = defineSignal<[{ reason?: string }?]>('abortSignal');
 

@@ -16,7 +16,16 @@ export async function rejectsCommand(ctx: CliContext, runRef: string, { csv, war
   const run = (await db.query(`SELECT run_id FROM migration_run WHERE workflow_id = $1 ORDER BY run_id DESC LIMIT 1`, [workflowId])).rows[0];
   if (!run) throw Object.assign(new Error(`no run ${workflowId} in the staging database`), { name: 'UsageError' });
   const severities = warnings ? ['REJECT', 'WARNING'] : ['REJECT'];
-  const out = fs.createWriteStream(csv);
+  // Open the file first: a wrong path is the operator's to fix, in one line, before any query runs.
+  let fd: number;
+  try {
+    fd = fs.openSync(csv, 'w');
+  } catch (err) {
+    throw Object.assign(new Error(`cannot write ${csv}: ${(err as Error).message}`), { name: 'UsageError' });
+  }
+  const out = fs.createWriteStream('', { fd });
+  let writeError: Error | undefined;
+  out.on('error', (err) => (writeError ??= err));
   out.write('customer_code,severity,reason,field,value,batch_no,source_row\n');
   let written = 0;
   let after = -2_147_483_649;
@@ -36,9 +45,13 @@ export async function rejectsCommand(ctx: CliContext, runRef: string, { csv, war
       written++;
     }
     after = page.rows[page.rows.length - 1].customer_code;
+    if (writeError) break;
   }
-  out.end();
-  await once(out, 'finish');
+  if (!writeError) {
+    out.end();
+    await once(out, 'finish').catch((err: Error) => (writeError ??= err));
+  }
+  if (writeError) throw new Error(`writing ${csv} failed: ${writeError.message}`);
   if (ctx.json) console.log(JSON.stringify({ runId: workflowId, file: csv, rows: written }));
   else console.log(`Wrote ${written} ${warnings ? 'reject/warning' : 'reject'} row(s) of ${workflowId} to ${csv}`);
   return 0;

@@ -1,10 +1,10 @@
 import type { CliContext } from '../context';
 import { resolveWorkflowId, uiLink } from '../runs';
 import { reconciliationLines, table } from '../render';
-import type { Reconciliation } from '../../activities/types';
+import type { Reconciliation, TypeCounts } from '../../activities/types';
 
 /** Everything staging knows about a run: for sign-off, from staging alone (no worker needed). */
-export async function readReport(ctx: CliContext, workflowId: string) {
+export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: string) {
   const db = ctx.staging();
   const run = (await db.query(
     `SELECT run_id, pipeline, workflow_id, mode, status, phase, note, error, started_at, finished_at, run_date::text,
@@ -13,7 +13,7 @@ export async function readReport(ctx: CliContext, workflowId: string) {
     [workflowId],
   )).rows[0];
   if (!run) throw Object.assign(new Error(`no run ${workflowId} in the staging database`), { name: 'UsageError' });
-  const [issues, batches] = await Promise.all([
+  const [issues, batches, byType] = await Promise.all([
     db.query(
       `SELECT severity, reason, field, count(*)::int AS count, (array_agg(customer_code ORDER BY customer_code))[1:5] AS examples
        FROM migration_issue WHERE run_id = $1 GROUP BY severity, reason, field ORDER BY severity, count(*) DESC, reason`,
@@ -26,12 +26,39 @@ export async function readReport(ctx: CliContext, workflowId: string) {
               count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
               COALESCE(sum(attempts), 0)::int AS attempts,
               round(avg(EXTRACT(EPOCH FROM finished_at - started_at) * 1000) FILTER (WHERE status = 'DONE'))::int AS avg_ms,
-              round((percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM finished_at - started_at) * 1000)) FILTER (WHERE status = 'DONE'))::int AS p95_ms,
+              round((percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM finished_at - started_at) * 1000) FILTER (WHERE status = 'DONE'))::numeric)::int AS p95_ms,
               COALESCE(json_agg(json_build_object('batchNo', batch_no, 'lo', lo, 'hi', hi, 'attempts', attempts, 'error', error)) FILTER (WHERE status = 'FAILED'), '[]') AS failed_batches
        FROM migration_batch WHERE run_id = $1`,
       [run.run_id],
     ),
+    // Counts per customer type as the batches recorded them (reconciliation recomputes them at the end).
+    db.query(
+      `SELECT t.key AS type, sum((t.value->>'staged')::int)::int AS staged, sum((t.value->>'loaded')::int)::int AS loaded,
+              sum((t.value->>'rejected')::int)::int AS rejected
+       FROM migration_batch b CROSS JOIN LATERAL jsonb_each(COALESCE(b.by_type, '{}'::jsonb)) t
+       WHERE b.run_id = $1 AND b.status = 'DONE' GROUP BY t.key ORDER BY t.key`,
+      [run.run_id],
+    ),
   ]);
+  const b0 = batches.rows[0];
+  const issueRows = issues.rows.map((r) => ({ severity: r.severity as 'REJECT' | 'WARNING', reason: r.reason as string, field: r.field as string | null, count: r.count as number, examples: r.examples as number[] }));
+  const rejects = issueRows.filter((i) => i.severity === 'REJECT').reduce((n, i) => n + i.count, 0);
+  const warnings = issueRows.filter((i) => i.severity === 'WARNING').reduce((n, i) => n + i.count, 0);
+  const byBatches: Record<string, TypeCounts> = Object.fromEntries(byType.rows.map((r) => [r.type, { staged: r.staged, loaded: r.loaded, rejected: r.rejected }]));
+  const recorded = { loaded: 0, rejected: 0, warned: 0 };
+  // A running run has no final counts yet: the batches done so far tell them.
+  const sums = (await db.query(
+    `SELECT COALESCE(sum(loaded), 0)::int AS loaded, COALESCE(sum(rejected), 0)::int AS rejected, COALESCE(sum(warned), 0)::int AS warned
+     FROM migration_batch WHERE run_id = $1 AND status = 'DONE'`,
+    [run.run_id],
+  )).rows[0];
+  Object.assign(recorded, sums);
+  const reconciliation = run.reconciliation as Reconciliation | null;
+  const notReady: string[] = [];
+  if (run.status !== 'COMPLETED') notReady.push(`status is ${run.status}`);
+  if (!reconciliation) notReady.push('no reconciliation');
+  else if (!reconciliation.ok) notReady.push(`reconciliation failed: ${reconciliation.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
+  if (b0.failed) notReady.push(`${b0.failed} failed batch(es)`);
   return {
     runId: run.workflow_id as string,
     runNumber: Number(run.run_id),
@@ -45,18 +72,24 @@ export async function readReport(ctx: CliContext, workflowId: string) {
     finishedAt: run.finished_at,
     runDate: run.run_date,
     watermark: { before: run.watermark_before, after: run.watermark_after, extractSince: run.extract_since },
-    counts: run.counts ?? { extracted: run.rows_extracted, staged: run.rows_staged },
-    reconciliation: run.reconciliation as Reconciliation | null,
-    issues: issues.rows.map((r) => ({ severity: r.severity, reason: r.reason, field: r.field, count: r.count, examples: r.examples })),
+    counts: (run.counts as Record<string, number> | null) ?? { extracted: run.rows_extracted, staged: run.rows_staged, ...recorded },
+    /** Per customer type: the reconciliation's recount when there is one, else the batches' records. */
+    byType: (reconciliation?.byType ?? byBatches) as Record<string, TypeCounts>,
+    reconciliation,
+    /** Ready to sign off: COMPLETED, reconciliation green, no failed batch. */
+    signOff: { ready: notReady.length === 0, reasons: notReady },
+    rejects,
+    warnings,
+    issues: issueRows,
     batches: {
-      total: batches.rows[0].total,
-      done: batches.rows[0].done,
-      failed: batches.rows[0].failed,
-      pending: batches.rows[0].pending,
-      attempts: batches.rows[0].attempts,
-      avgMs: batches.rows[0].avg_ms,
-      p95Ms: batches.rows[0].p95_ms,
-      failedBatches: batches.rows[0].failed_batches,
+      total: b0.total,
+      done: b0.done,
+      failed: b0.failed,
+      pending: b0.pending,
+      attempts: b0.attempts,
+      avgMs: b0.avg_ms,
+      p95Ms: b0.p95_ms,
+      failedBatches: b0.failed_batches as { batchNo: number; lo: number; hi: number; attempts: number; error: string }[],
     },
   };
 }
@@ -69,18 +102,37 @@ export async function reportCommand(ctx: CliContext, runRef: string): Promise<nu
     return 0;
   }
   console.log(`Run ${report.runId} (#${report.runNumber}, ${report.mode}, pipeline ${report.pipeline}): ${report.status}`);
+  console.log(`  sign-off: ${report.signOff.ready ? 'READY (completed, reconciliation passed, no failed batch)' : `NOT READY: ${report.signOff.reasons.join('; ')}`}`);
   console.log(`  started ${report.startedAt}, finished ${report.finishedAt ?? '(running)'}; run date ${report.runDate}`);
   if (report.note) console.log(`  note: ${report.note}`);
   if (report.error) console.log(`  error: ${report.error}`);
   console.log(`  watermark before ${report.watermark.before ?? '(none)'}, after ${report.watermark.after ?? '(none)'}${report.watermark.extractSince ? `; extracted rows updated since ${report.watermark.extractSince}` : ''}`);
   const c = report.counts ?? {};
   console.log(`  counts: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  if (report.reconciliation) console.log(reconciliationLines(report.reconciliation).map((l) => `  ${l}`).join('\n'));
-  console.log('\nRejects and warnings by reason:');
-  console.log(report.issues.length ? table(report.issues.map((i) => [i.severity, i.reason, i.field, i.count, (i.examples ?? []).join(', ')]), ['severity', 'reason', 'field', 'count', 'example codes']) : '  none');
+  if (report.reconciliation) {
+    console.log('');
+    console.log(reconciliationLines(report.reconciliation).join('\n'));
+  } else {
+    console.log('\nReconciliation: none (the run did not reach it)');
+    const types = Object.entries(report.byType);
+    if (types.length) {
+      console.log('  by customer type, as recorded by the loaded batches:');
+      for (const [type, t] of types) console.log(`    ${type.padEnd(11)} staged ${t.staged} = loaded ${t.loaded} + rejected ${t.rejected}`);
+    }
+  }
+  console.log(`\nRejects (${report.rejects}) and warnings (${report.warnings}) by reason:`);
+  console.log(
+    report.issues.length
+      ? table(report.issues.map((i) => [i.severity, i.reason, i.field, i.count, (i.examples ?? []).join(', ')]), ['severity', 'reason', 'field', 'count', 'example codes'])
+          .split('\n')
+          .map((l) => `  ${l}`)
+          .join('\n')
+      : '  none',
+  );
+  if (report.rejects) console.log(`  every reject with its source row: npm run migrate -- rejects ${report.runId} --csv rejects.csv`);
   const b = report.batches;
-  console.log(`\nBatches: ${b.done}/${b.total} done, ${b.failed} failed, ${b.pending} pending; ${b.attempts} attempts; ${b.avgMs ?? '?'} ms average, ${b.p95Ms ?? '?'} ms p95`);
-  for (const f of b.failedBatches) console.log(`  FAILED batch ${f.batchNo} [${f.lo}..${f.hi}] after ${f.attempts} attempts: ${f.error}`);
+  console.log(`\nBatches: ${b.done}/${b.total} done, ${b.failed} failed, ${b.pending} pending; ${b.attempts} load attempts; ${b.avgMs ?? '?'} ms average, ${b.p95Ms ?? '?'} ms p95`);
+  for (const f of b.failedBatches) console.log(`  FAILED batch ${f.batchNo} [codes ${f.lo}..${f.hi}] after ${f.attempts} attempt(s): ${f.error}`);
   console.log(`\nTemporal UI: ${uiLink(ctx, workflowId)}`);
   return 0;
 }
