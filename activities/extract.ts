@@ -32,7 +32,8 @@ export function createExtractActivities({ pools, mapping }: ActivityDeps) {
   async function extract({ runId, since, chunkSize }: { runId: number; since: string | null; chunkSize: number }): Promise<ExtractResult> {
     const ctx = Context.current();
     const resumed = ctx.info.heartbeatDetails as ExtractCursor | undefined;
-    const state: ExtractCursor = resumed ?? { cursor: null, rowsRead: 0, rowsStaged: 0, rowsSkippedOlder: 0, maxUpdatedAt: null, chunks: 0 };
+    // A copy: `resumed` must keep the cursor this attempt started from (reported as resumedFromCursor).
+    const state: ExtractCursor = resumed ? { ...resumed } : { cursor: null, rowsRead: 0, rowsStaged: 0, rowsSkippedOlder: 0, maxUpdatedAt: null, chunks: 0 };
     if (resumed) log('info', 'extraction resumes from its heartbeat cursor', { runId, cursor: resumed.cursor, rowsRead: resumed.rowsRead });
     await pools.staging.query(`UPDATE migration_run SET phase = 'extracting' WHERE run_id = $1 AND status = 'RUNNING'`, [runId]);
 

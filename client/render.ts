@@ -54,7 +54,12 @@ export function progressDetails(p: Progress, workflowId: string): string[] {
   if (p.rowsPerSecond !== null || p.etaSeconds !== null) {
     lines.push(`rate:     ${p.rowsPerSecond ?? '?'} rows/s${p.phase === 'loading' ? `, ETA ${formatDuration(p.etaSeconds)}` : ''}`);
   }
-  if (p.watermarkBefore || p.watermarkAfter) lines.push(`watermark: ${p.watermarkBefore ?? '(none)'} → ${p.watermarkAfter ?? '(unchanged)'}`);
+  if (p.status === 'RUNNING') {
+    if (p.watermarkBefore) lines.push(`watermark: ${p.watermarkBefore} (moves only when the run completes clean)`);
+  } else if (p.watermarkBefore || p.watermarkAfter) {
+    const moved = p.watermarkAfter !== p.watermarkBefore;
+    lines.push(`watermark: ${p.watermarkBefore ?? '(none)'} → ${moved ? p.watermarkAfter ?? '(none)' : '(unchanged)'}`);
+  }
   if (p.note) lines.push(`note:     ${p.note}`);
   for (const f of p.failedBatches) lines.push(`FAILED batch ${f.batchNo} after ${f.attempts} attempt(s): ${f.error}`);
   lines.push(...decisionHint(p, workflowId));
@@ -106,11 +111,17 @@ export class ProgressPrinter {
     this.now = options.now ?? Date.now;
   }
 
+  /** Without an onPhase of its own, a printer still says what a waiting run needs. */
+  private phaseLines(p: Progress): string[] {
+    if (this.options.onPhase) return this.options.onPhase(p);
+    return decisionHint(p, '<runId>');
+  }
+
   update(p: Progress): void {
     const line = progressLine(p);
     const phaseChanged = p.phase !== this.lastPhase;
     if (line === this.last && !phaseChanged) return;
-    const extra = phaseChanged ? (this.options.onPhase?.(p) ?? []) : [];
+    const extra = phaseChanged ? this.phaseLines(p) : [];
     if (this.tty) {
       if (phaseChanged && this.last) this.stream.write('\n');
       for (const l of extra) this.stream.write(`\r\x1b[2K${l}\n`);

@@ -1,9 +1,11 @@
+import * as fs from 'node:fs';
 import { Worker, NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import type { AppConfig } from '../config/env';
 import type { Pools } from '../db/pools';
 import type { CompiledMapping } from '../mapping/types';
+import { WORKFLOW_BUNDLE, WORKFLOWS_PATH } from './paths';
 
 export interface MigrationWorkerOptions {
   config: AppConfig;
@@ -16,6 +18,15 @@ export interface MigrationWorkerOptions {
   identity?: string;
 }
 
+
+function bundleIsCurrent(): boolean {
+  try {
+    return fs.statSync(WORKFLOW_BUNDLE).mtimeMs >= fs.statSync(WORKFLOWS_PATH.replace(/index\.js$/, 'customer-migration.js')).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
 /** The worker of the customer-migration task queue: the workflow plus the activities built from pools. */
 export async function createMigrationWorker(options: MigrationWorkerOptions): Promise<Worker> {
   const { config, connection, client, pools, mapping, searchAttributes } = options;
@@ -24,7 +35,8 @@ export async function createMigrationWorker(options: MigrationWorkerOptions): Pr
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: options.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     ...(options.identity ? { identity: options.identity } : {}),
-    workflowsPath: require.resolve('../workflows'),
+    // The build's ready bundle when it is there and current; otherwise bundle now (tests, dev).
+    ...(bundleIsCurrent() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pools, mapping, config, temporal: client, searchAttributes }),
     // Batches are bounded by the workflow's window; a little headroom lets several runs' control
     // activities through while batches load.

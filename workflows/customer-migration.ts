@@ -118,6 +118,29 @@ function durationMs(value: string): number | null {
 const RUN_ABORTED = 'RunAborted';
 
 /**
+ * The input comes from the CLI (checked there), but also from the Temporal UI and schedules: a bad
+ * value must fail the run at once with a clear message, not loop (parallelism 0) or break a timer.
+ */
+function inputProblems(input: MigrationInput): string[] {
+  const problems: string[] = [];
+  const positive = (name: keyof MigrationInput) => {
+    const v = input[name];
+    if (v !== undefined && v !== null && !(Number.isInteger(v) && (v as number) >= 1)) problems.push(`${name} must be a whole number of at least 1, not ${JSON.stringify(v)}`);
+  };
+  if (input?.mode !== 'full' && input?.mode !== 'incremental') problems.push(`mode must be "full" or "incremental", not ${JSON.stringify(input?.mode)}`);
+  positive('batchSize');
+  positive('parallelism');
+  positive('loadAttempts');
+  if (input.rejectMaxCount !== undefined && input.rejectMaxCount !== null && !(Number.isInteger(input.rejectMaxCount) && input.rejectMaxCount >= 0))
+    problems.push(`rejectMaxCount must be a whole number of at least 0, not ${JSON.stringify(input.rejectMaxCount)}`);
+  if (input.rejectMaxRatio !== undefined && input.rejectMaxRatio !== null && !(typeof input.rejectMaxRatio === 'number' && input.rejectMaxRatio >= 0 && input.rejectMaxRatio <= 1))
+    problems.push(`rejectMaxRatio must be a number from 0 to 1, not ${JSON.stringify(input.rejectMaxRatio)}`);
+  if (input.decisionTimeout !== undefined && input.decisionTimeout !== null && (typeof input.decisionTimeout !== 'string' || durationMs(input.decisionTimeout) === null))
+    problems.push(`decisionTimeout must be a duration like "30m", "24h" or "2d", not ${JSON.stringify(input.decisionTimeout)}`);
+  return problems;
+}
+
+/**
  * One migration run of efz_customer: extract → assign ids → plan → load batches (a sliding window)
  * → [wait for a decision on failed batches] → reconcile → finish. Rows stay in PostgreSQL; this
  * workflow only sees run ids, key-range numbers and counts.
@@ -129,6 +152,8 @@ const RUN_ABORTED = 'RunAborted';
  *   transaction), records ABORTED and returns; the watermark stays where it was.
  */
 export async function customerMigration(input: MigrationInput, carried?: RunState): Promise<MigrationResult> {
+  const problems = inputProblems(input ?? ({} as MigrationInput));
+  if (problems.length) throw ApplicationFailure.nonRetryable(`invalid input: ${problems.join('; ')}`, 'ConfigError');
   const state = carried ?? freshState(input);
   const p = state.progress;
   p.decisions ??= [];

@@ -107,8 +107,10 @@ export async function reportCommand(ctx: CliContext, runRef: string): Promise<nu
   if (report.note) console.log(`  note: ${report.note}`);
   if (report.error) console.log(`  error: ${report.error}`);
   console.log(`  watermark before ${report.watermark.before ?? '(none)'}, after ${report.watermark.after ?? '(none)'}${report.watermark.extractSince ? `; extracted rows updated since ${report.watermark.extractSince}` : ''}`);
-  const c = report.counts ?? {};
-  console.log(`  counts: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  // jsonb keeps its own key order: print the counts in the order of the pipeline.
+  const order = ['extracted', 'staged', 'loaded', 'rejected', 'warned', 'batches', 'failedBatches'];
+  const c = Object.entries(report.counts ?? {}).sort(([a], [b]) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+  console.log(`  counts: ${c.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (report.reconciliation) {
     console.log('');
     console.log(reconciliationLines(report.reconciliation).join('\n'));

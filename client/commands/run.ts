@@ -1,6 +1,6 @@
 import type { CliContext } from '../context';
 import { follow, startRun, uiLink } from '../runs';
-import { ProgressPrinter, reconciliationLines } from '../render';
+import { decisionHint, ProgressPrinter, reconciliationLines } from '../render';
 import type { MigrationInput } from '../../workflows/definitions';
 import type { RunMode } from '../../activities/types';
 
@@ -31,7 +31,7 @@ export async function runCommand(ctx: CliContext, mode: RunMode, options: RunOpt
     return 0;
   }
   if (!ctx.json) process.stderr.write(`Started ${mode} run ${handle.workflowId}\nTemporal UI: ${link}\n`);
-  const printer = new ProgressPrinter();
+  const printer = new ProgressPrinter({ onPhase: (p) => decisionHint(p, handle.workflowId) });
   const outcome = await follow(handle, (p) => !ctx.json && printer.update(p));
   printer.done();
   if (!outcome.ok) {

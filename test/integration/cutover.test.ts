@@ -185,7 +185,9 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       let maxRunning = 0;
       let rateSeen = false;
       let etaSeen = false;
-      while (!done) {
+      // Sample until the run ends, then once more: the last sample sees the finished run.
+      for (let last = false; !last; ) {
+        last = done;
         const view = await readStatus({ client: servers.temporal.client, staging }, handle.workflowId).catch(() => null);
         const p = view?.progress;
         if (p) {
@@ -407,6 +409,37 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
     } finally {
       await unblock();
     }
+  });
+
+  it('a run nobody decides on fails with DecisionTimeout after input.decisionTimeout; bad input fails at once', async () => {
+    const before = await watermark();
+    const blocked = await loadedCode(300, 500);
+    await blockCustomer(blocked.id);
+    try {
+      const handle = await start({ mode: 'full', loadAttempts: 1, decisionTimeout: '3s' });
+      const waiting = await waitForPhase(handle, 'awaiting-decision');
+      assert.equal(waiting.failedBatches[0].attempts, 1);
+      assert.ok(waiting.decisionDeadline, 'the wait shows its deadline');
+      const failure = await handle.result().then(() => null, (err: unknown) => err);
+      assert.ok(failure instanceof WorkflowFailedError, String(failure));
+      assert.ok(failure.cause instanceof ApplicationFailure);
+      assert.equal(failure.cause.type, 'DecisionTimeout');
+      assert.match(failure.cause.message, /no decision on failed batches within 3s/);
+      const run = await runRow(waiting.runId!);
+      assert.equal(run.status, 'FAILED');
+      assert.match(run.error, /no decision/);
+      assert.equal(await watermark(), before);
+      assert.equal(await lockCount(), 0);
+    } finally {
+      await unblock();
+    }
+    // From the UI or a schedule the input is not checked by the CLI: the workflow refuses it itself.
+    const bad = await start({ mode: 'full', parallelism: 0, decisionTimeout: 'soon' } as MigrationInput);
+    const refused = await bad.result().then(() => null, (err: unknown) => err);
+    assert.ok(refused instanceof WorkflowFailedError && refused.cause instanceof ApplicationFailure, String(refused));
+    assert.equal(refused.cause.type, 'ConfigError');
+    assert.match(refused.cause.message, /parallelism must be a whole number of at least 1, not 0; decisionTimeout must be a duration/);
+    assert.equal((await staging.query(`SELECT count(*)::int AS n FROM migration_run WHERE workflow_id = $1`, [bad.workflowId])).rows[0].n, 0);
   });
 
   it('abort while loading lets in-flight batches finish, starts no new one, and ends ABORTED', async () => {

@@ -264,7 +264,12 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
   });
 
   it('picks up a row committed late inside the look-back; re-reading unchanged rows rewrites nothing', async () => {
-    const [late, early, far] = [...(await pickLoaded('INDIVIDUAL', 2)), ...(await pickLoaded('CORPORATE', 1))];
+    const [late, early, far, older] = [...(await pickLoaded('INDIVIDUAL', 2)), ...(await pickLoaded('CORPORATE', 2))];
+    // A source row whose updated_at went back (still inside the look-back) never replaces the newer staged copy.
+    await touch(`address_line1 = 'Older ' || customer_code`, [older]);
+    assert.equal((await run({ mode: 'incremental' })).status, 'COMPLETED');
+    await source.query(`UPDATE efz_customer SET address_line1 = 'Regressed ' || customer_code, updated_at = updated_at - interval '10 seconds' WHERE customer_code = $1`, [older]);
+
     // A transaction that stamps updated_at with its start time but commits after the next run has read.
     const slow = new PgClient({ connectionString: servers.urls.source, application_name: 'customer-migration:test-late' });
     await slow.connect();
@@ -290,13 +295,17 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
 
     const snapshot = await destSnapshot();
     const farBefore = await destRow(far);
+    const olderBefore = await destRow(older);
     const second = await run({ mode: 'incremental' });
     assert.equal(second.status, 'COMPLETED', JSON.stringify(second.reconciliation?.checks));
     assert.equal(second.watermarkBefore, wm.watermark);
     assert.equal(second.watermarkAfter, wm.watermark, 'nothing newer than the watermark: it stays');
     const since = (await runRow(second.runId)).since;
     assert.equal(second.counts.extracted, await sourceRowsSince(since));
-    assert.ok(second.counts.extracted >= 2, `rows re-read inside the look-back: ${second.counts.extracted}`);
+    assert.ok(second.counts.extracted >= 3, `rows re-read inside the look-back: ${second.counts.extracted}`);
+    assert.equal(second.counts.staged, second.counts.extracted - 1, 'the regressed row was read but not staged');
+    assert.deepEqual(await destRow(older), olderBefore);
+    assert.equal((await staging.query(`SELECT address_line1 FROM stg_customer WHERE customer_code = $1`, [older])).rows[0].address_line1, `Older ${older}`);
     assert.match((await destRow(late))!.p, new RegExp(`Late ${late}`), 'the late row is picked up');
     assert.deepEqual(await destRow(far), farBefore, 'a row older than the look-back is not read');
 

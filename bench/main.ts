@@ -1,0 +1,210 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client as PgClient } from 'pg';
+import { PROJECT_ROOT, parseConfig } from '../config/env';
+import { applyDdl, migrateStaging } from '../db/migrate';
+import { connectClient } from '../lib/temporal';
+import { fatal, UsageError } from '../lib/cli-errors';
+import { ensureDatabases, LOCAL_PG, postgresUrl, stackUp } from '../stack/local-stack';
+import { mutateSource, seedSource } from '../stack/seed';
+import { MigrationResult, WORKFLOW_TYPE } from '../workflows/definitions';
+import { measureFloor } from './floor';
+
+const DATABASES = { source: 'bench_source', staging: 'bench_staging', destination: 'bench_destination', floor: 'bench_floor' };
+const TASK_QUEUE = 'customer-migration-bench';
+
+function args() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        rows: { type: 'string', default: '1000000' },
+        workers: { type: 'string', default: '1' },
+        seed: { type: 'string', default: '42' },
+        json: { type: 'boolean', default: false },
+        'batch-size': { type: 'string' },
+        parallelism: { type: 'string' },
+      },
+      strict: true,
+    });
+    const int = (name: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      const n = Number(v.replace(/_/g, ''));
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} takes a positive whole number, not '${v}'`);
+      return n;
+    };
+    return {
+      rows: int('rows', values.rows)!,
+      workers: int('workers', values.workers)!,
+      seed: int('seed', values.seed)!,
+      json: values.json ?? false,
+      batchSize: int('batch-size', values['batch-size']),
+      parallelism: int('parallelism', values.parallelism),
+    };
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${(err as Error).message} (usage: npm run bench -- --rows N [--workers N] [--seed S] [--batch-size N] [--parallelism N] [--json])`);
+  }
+}
+
+async function sql<T = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new PgClient({ connectionString: url, application_name: 'customer-migration:bench', options: '-c TimeZone=UTC' });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Peak resident set of a process so far (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+function startWorker(env: NodeJS.ProcessEnv, index: number): Promise<ChildProcess> {
+  const logFile = path.join(PROJECT_ROOT, '.data', 'logs', `bench-worker-${index}.log`);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const log = fs.openSync(logFile, 'w');
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], { env, stdio: ['ignore', log, log] });
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      const text = fs.readFileSync(logFile, 'utf8');
+      if (text.includes('"worker started"')) {
+        clearInterval(poll);
+        resolve(child);
+      } else if (child.exitCode !== null || Date.now() - started > 60_000) {
+        clearInterval(poll);
+        reject(new Error(`bench worker ${index} did not start; see ${logFile}:\n${text.split('\n').slice(-5).join('\n')}`));
+      }
+    }, 200);
+  });
+}
+
+async function phaseSeconds(stagingUrl: string, runId: number) {
+  const [row] = await sql<{ prepare: number; load: number; reconcile: number; total: number }>(
+    stagingUrl,
+    `SELECT EXTRACT(EPOCH FROM (SELECT min(started_at) FROM migration_batch WHERE run_id = $1) - r.started_at)::float AS prepare,
+            EXTRACT(EPOCH FROM (SELECT max(finished_at) - min(started_at) FROM migration_batch WHERE run_id = $1))::float AS load,
+            EXTRACT(EPOCH FROM r.finished_at - (SELECT max(finished_at) FROM migration_batch WHERE run_id = $1))::float AS reconcile,
+            EXTRACT(EPOCH FROM r.finished_at - r.started_at)::float AS total
+     FROM migration_run r WHERE r.run_id = $1`,
+    [runId],
+  );
+  return row;
+}
+
+async function main(): Promise<void> {
+  const opts = args();
+  const say = (line: string) => !opts.json && process.stderr.write(line + '\n');
+  await stackUp(opts.json ? () => undefined : (l) => say(l));
+  const admin = postgresUrl(LOCAL_PG.port, 'postgres');
+  await ensureDatabases(admin, Object.values(DATABASES));
+  const url = (db: string) => postgresUrl(LOCAL_PG.port, db);
+  const urls = { source: url(DATABASES.source), staging: url(DATABASES.staging), destination: url(DATABASES.destination) };
+  await applyDdl(urls.destination, 'destination');
+  await migrateStaging(urls.staging);
+  await sql(urls.destination, 'TRUNCATE customer_profile, customer');
+  await sql(urls.staging, `TRUNCATE stg_customer, customer_uuids, migration_issue, migration_batch, migration_watermark, migration_lock, migration_run CASCADE`);
+
+  say(`seeding ${opts.rows} rows…`);
+  const seeded = await seedSource({ sourceUrl: urls.source, stagingUrl: urls.staging, rows: opts.rows, seed: opts.seed });
+  say(`measuring the in-database floor…`);
+  const floor = await measureFloor(urls.source, urls.staging, url(DATABASES.floor));
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SOURCE_DATABASE_URL: urls.source,
+    STAGING_DATABASE_URL: urls.staging,
+    DESTINATION_DATABASE_URL: urls.destination,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    LOG_LEVEL: 'info', // the bench waits for the worker's "worker started" line
+    ...(opts.batchSize ? { BATCH_SIZE: String(opts.batchSize) } : {}),
+    ...(opts.parallelism ? { BATCH_PARALLELISM: String(opts.parallelism) } : {}),
+  };
+  const config = parseConfig(env);
+  say(`starting ${opts.workers} worker(s)…`);
+  const workers = await Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(env, i + 1)));
+  const { client, connection } = await connectClient(config);
+  try {
+    const run = async (mode: 'full' | 'incremental') => {
+      const workflowId = `bench-${mode}-${Date.now()}`;
+      const started = process.hrtime.bigint();
+      const result: MigrationResult = await client.workflow.execute(WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId, args: [{ mode }] });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      let maxEvents = 0;
+      for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+        const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+        maxEvents = Math.max(maxEvents, history.events?.length ?? 0);
+      }
+      return { result, seconds, maxEvents, workflowId };
+    };
+    say('full migration through Temporal…');
+    const full = await run('full');
+    if (full.result.status !== 'COMPLETED') throw new Error(`the full run ended ${full.result.status}`);
+    const phases = await phaseSeconds(urls.staging, full.result.runId!);
+    say('changing 1% of the source rows, then an incremental run…');
+    const mutated = await mutateSource({ sourceUrl: urls.source, fraction: 0.01, seed: opts.seed });
+    const incremental = await run('incremental');
+    const rss = workers.map((w) => peakRssMb(w.pid!));
+    const [pg] = await sql<{ server_version: string }>(urls.staging, 'SHOW server_version');
+
+    const rows = opts.rows;
+    const report = {
+      rows,
+      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), postgres: pg.server_version, node: process.version },
+      settings: { batchSize: config.BATCH_SIZE, parallelism: config.BATCH_PARALLELISM, workers: opts.workers, extractChunkSize: config.EXTRACT_CHUNK_SIZE },
+      seed_seconds: round(seeded.seconds),
+      floor_seconds: round(floor.seconds),
+      floor_rows: floor.rows,
+      prepare_seconds: round(phases.prepare),
+      load_seconds: round(phases.load),
+      reconcile_seconds: round(phases.reconcile),
+      total_seconds: round(full.seconds),
+      ratio_load: round(floor.seconds / phases.load, 3),
+      ratio_total: round(floor.seconds / full.seconds, 3),
+      loaded: full.result.counts.loaded,
+      rejected: full.result.counts.rejected,
+      reconciliation_ok: full.result.reconciliation?.ok ?? false,
+      incremental_rows_changed: mutated.updated,
+      incremental_seconds: round(incremental.seconds),
+      incremental_share_of_full: round(incremental.seconds / full.seconds, 3),
+      incremental_reconciliation_ok: incremental.result.reconciliation?.ok ?? false,
+      worker_peak_rss_mb: Math.max(...rss),
+      workers_peak_rss_mb: rss,
+      max_history_events: Math.max(full.maxEvents, incremental.maxEvents),
+    };
+    if (opts.json) {
+      console.log(JSON.stringify(report));
+      return;
+    }
+    const perSecond = (seconds: number) => (seconds > 0 ? Math.round(rows / seconds).toLocaleString('en') : '-');
+    const line = (name: string, seconds: number, note = '') => console.log(`${name.padEnd(34)}${seconds.toFixed(2).padStart(9)} s${perSecond(seconds).padStart(12)} rows/s  ${note}`);
+    console.log(`\nBenchmark: ${rows.toLocaleString('en')} rows, ${report.machine.cores} cores (${report.machine.cpu}), PostgreSQL ${report.machine.postgres}, Node ${report.machine.node}`);
+    console.log(`settings: batch ${report.settings.batchSize}, parallelism ${report.settings.parallelism}, ${report.settings.workers} worker(s)\n`);
+    line('in-database floor (INSERT…SELECT)', floor.seconds, `${floor.rows} rows`);
+    line('full run: extract + ids + plan', phases.prepare);
+    line('full run: transform + load', phases.load, `ratio_load ${report.ratio_load} (floor ÷ load; target ≥ 0.7)`);
+    line('full run: reconcile + finish', phases.reconcile);
+    line('full run: total, through Temporal', full.seconds, `ratio_total ${report.ratio_total} (target ≥ 0.5)`);
+    console.log(`${'incremental run (1% changed)'.padEnd(34)}${incremental.seconds.toFixed(2).padStart(9)} s  ${mutated.updated} rows changed; ${(100 * report.incremental_share_of_full).toFixed(1)}% of the full run (target ≤ 10%)`);
+    console.log(`\nloaded ${report.loaded}, rejected ${report.rejected}, reconciliation ${report.reconciliation_ok ? 'PASSED' : 'FAILED'} (incremental: ${report.incremental_reconciliation_ok ? 'PASSED' : 'FAILED'})`);
+    console.log(`worker peak RSS ${report.worker_peak_rss_mb} MB (target ≤ 300 MB); largest workflow history ${report.max_history_events} events (target < 10,000)`);
+  } finally {
+    await connection.close();
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once('exit', r)))));
+  }
+}
+
+function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+main().then(() => process.exit(0), fatal);
