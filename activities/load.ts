@@ -50,11 +50,14 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
   async function loadBatch({ runId, batchNo }: { runId: number; batchNo: number }): Promise<BatchResult> {
     const started = Date.now();
     const ctx = Context.current();
+    // Only a RUNNING run loads: a batch activity left behind by a terminated run must not write
+    // over what a newer run loaded.
     const batch = (await pools.staging.query(
-      `UPDATE migration_batch SET attempts = attempts + 1, started_at = now() WHERE run_id = $1 AND batch_no = $2 RETURNING lo, hi`,
+      `UPDATE migration_batch b SET attempts = attempts + 1, started_at = now() FROM migration_run r
+       WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi`,
       [runId, batchNo],
     )).rows[0];
-    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned`, FailureType.config);
+    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, 'RunNotActive');
     const [rows, branches, runDate] = await Promise.all([
       readStagedRange(pools.staging, mapping, runId, batch.lo, batch.hi),
       readBranches(pools.staging),

@@ -83,7 +83,7 @@ export function decisionHint(p: Progress, workflowId: string): string[] {
 
 export interface PrinterOptions {
   /** Where to draw; stderr by default (stdout stays for results and --json). */
-  stream?: { write(text: string): unknown; isTTY?: boolean };
+  stream?: { write(text: string): unknown; isTTY?: boolean; columns?: number };
   /** Extra lines printed once when the run enters a phase (e.g. the decision hint). */
   onPhase?: (p: Progress) => string[];
   /** Off a terminal, a changed line is printed at most this often (phase changes always are). */
@@ -118,7 +118,10 @@ export class ProgressPrinter {
   }
 
   update(p: Progress): void {
-    const line = progressLine(p);
+    const full = progressLine(p);
+    // A redrawn line must not wrap: \r only returns to the start of the last screen line.
+    const width = this.tty ? this.stream.columns : undefined;
+    const line = width && full.length >= width ? `${full.slice(0, Math.max(10, width - 2))}…` : full;
     const phaseChanged = p.phase !== this.lastPhase;
     if (line === this.last && !phaseChanged) return;
     const extra = phaseChanged ? this.phaseLines(p) : [];

@@ -18,7 +18,11 @@ export async function resolveWorkflowId(ctx: CliContext, runRef: string): Promis
   const row = await ctx
     .staging()
     .query(`SELECT workflow_id FROM migration_run WHERE run_id = $1`, [Number(runRef)])
-    .catch(() => ({ rows: [] as { workflow_id: string }[] }));
+    .catch((err: { code?: string }) => {
+      // Staging not migrated yet: no run exists. Anything else (an unreachable database) is the error to show.
+      if (err?.code === '42P01') return { rows: [] as { workflow_id: string }[] };
+      throw Object.assign(new Error(`cannot read run ${runRef} from the staging database: ${(err as Error).message}`), { name: 'ServiceError' });
+    });
   if (!row.rows.length) throw Object.assign(new Error(`no run ${runRef} in the staging database`), { name: 'UsageError' });
   return row.rows[0].workflow_id;
 }

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { CompiledMapping } from '../mapping/types';
-import { errorMessage } from '../lib/cli-errors';
+import { isNetworkError, plainMessage } from '../lib/cli-errors';
 import type { DatabaseRole, Pools } from './pools';
 
 export class PreflightError extends Error {
@@ -22,7 +22,10 @@ export async function checkReachable(pools: Pools): Promise<void> {
   const roles: DatabaseRole[] = ['source', 'staging', 'destination'];
   const results = await Promise.allSettled(roles.map((role) => pools[role].query('SELECT 1')));
   results.forEach((r, i) => {
-    if (r.status === 'rejected') throw new PreflightError(`${roles[i]} database unreachable: ${errorMessage(r.reason)}`);
+    if (r.status === 'rejected') {
+      const hint = isNetworkError(r.reason) ? ` (check ${roles[i].toUpperCase()}_DATABASE_URL and that the server is up)` : '';
+      throw new PreflightError(`${roles[i]} database unreachable: ${plainMessage(r.reason)}${hint}`);
+    }
   });
 }
 

@@ -17,15 +17,24 @@ export function isPgError(err: unknown): boolean {
   return typeof e?.severity === 'string' && typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
 }
 
-/** One line, secrets redacted, customer values scrubbed: what an operator sees of an error. */
-export function errorMessage(err: unknown): string {
-  const e = err as { message?: string; code?: string } | null;
-  let message = typeof e?.message === 'string' && e.message ? e.message : String(err);
-  if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code) && !/unreachable|cannot reach/i.test(message)) {
-    message = `cannot connect (${message}): check the *_DATABASE_URL and TEMPORAL_ADDRESS settings and that the server is up`;
-  }
+/** One line, secrets redacted, customer values (quoted by PostgreSQL) scrubbed. */
+export function plainMessage(err: unknown): string {
+  const e = err as { message?: string } | null;
+  const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
   const oneLine = message.replace(/\s*\n\s*/g, ' | ').trim();
   return redactSecrets(isPgError(err) ? scrubRowValues(oneLine) : oneLine);
+}
+
+/** Whether the error is a network failure (refused, reset, unknown host, timed out). */
+export function isNetworkError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
+
+/** What an operator sees of an error: `plainMessage`, with a hint for a bare network failure. */
+export function errorMessage(err: unknown): string {
+  const message = plainMessage(err);
+  return isNetworkError(err) ? `cannot connect (${message}): check the *_DATABASE_URL and TEMPORAL_ADDRESS settings and that the server is up` : message;
 }
 
 export function describeError(err: unknown): string {

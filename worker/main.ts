@@ -29,6 +29,8 @@ async function main(): Promise<void> {
   setLogLevel(config.LOG_LEVEL);
   setLogRowValues(config.LOG_ROW_VALUES);
   installRuntime(config.LOG_LEVEL);
+  // TLS material is read now: an unreadable certificate is a configuration error, named as such.
+  const temporalOptions = connectionOptions(config);
 
   let temporal: { client: Client; connection: Connection } | undefined;
   let connection: NativeConnection | undefined;
@@ -41,9 +43,9 @@ async function main(): Promise<void> {
       beforeWrite: async () => {
         try {
           temporal = await connectClient(config);
-          connection = await NativeConnection.connect(connectionOptions(config));
+          connection = await NativeConnection.connect(temporalOptions);
         } catch (err) {
-          const tls = connectionOptions(config).tls ? ' over TLS' : '';
+          const tls = temporalOptions.tls ? ' over TLS' : '';
           throw new TemporalUnreachable(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS}${tls}: ${(err as Error).message}`);
         }
       },

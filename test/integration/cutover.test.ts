@@ -372,7 +372,8 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       assert.deepEqual(report.json.batches.failedBatches.map((f: { batchNo: number }) => f.batchNo), [failedNo]);
       // The decision is final: the run is over.
       const late = await cli('retry', handle.workflowId, '--json');
-      assert.notEqual(late.code, 0);
+      assert.equal(late.code, 2);
+      assert.match(late.json.error, /is COMPLETED: decisions apply only to a running run/);
     } finally {
       await unblock();
     }

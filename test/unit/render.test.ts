@@ -94,6 +94,14 @@ describe('client/render', () => {
     assert.ok(out.text.endsWith('\n'));
   });
 
+  it('ProgressPrinter cuts the redrawn line to the terminal width', () => {
+    const out = Object.assign(new FakeStream(true), { columns: 60 });
+    new ProgressPrinter({ stream: out }).update(progress());
+    const drawn = out.text.replace(/\r\x1b\[2K/g, '');
+    assert.ok(drawn.length < 60, drawn);
+    assert.ok(drawn.endsWith('…'));
+  });
+
   it('ProgressPrinter off a terminal prints phase changes and at most one line per interval', () => {
     const out = new FakeStream(false);
     let now = 0;
