@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
-import { copyRows, ident, qualified } from '../db/copy';
+import { copyIntoTemp, copyRows, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
 import { FailureType } from './errors';
@@ -34,11 +34,9 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
   async function writeDestination(client: PoolClient, customers: unknown[][], profiles: unknown[][]): Promise<void> {
     await client.query('BEGIN');
     try {
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS load_customer (LIKE ${customerTable}) ON COMMIT DELETE ROWS`);
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS load_profile (LIKE ${profileTable}) ON COMMIT DELETE ROWS`);
-      await copyRows(client, 'load_customer', dest.customerColumns, customers);
+      await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customers);
       await client.query(upsertCustomer);
-      await copyRows(client, 'load_profile', dest.profileColumns, profiles);
+      await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profiles);
       await client.query(upsertProfile);
       await client.query('COMMIT');
     } catch (err) {

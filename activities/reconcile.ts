@@ -1,6 +1,8 @@
-import { isDeepStrictEqual } from 'node:util';
+import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
-import { ident, qualified } from '../db/copy';
+import { escapeLiteral, type Pool, type PoolClient } from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { copyIntoTemp, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
 import { readBranches, readRunDate, readStagedRange, UNKNOWN_TYPE } from './staged';
@@ -37,110 +39,135 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
   const dest = mapping.destination;
   const customerTable = qualified(dest.schema, dest.customerTable);
   const profileTable = qualified(dest.schema, dest.profileTable);
-  const customerCols = dest.customerColumns.map(ident).join(', ');
-  const profileCols = dest.profileColumns.map(ident).join(', ');
+
+  // The value check runs inside the destination: expected rows go into temp tables shaped like the
+  // real ones and PostgreSQL compares them with its own equality (jsonb, timestamptz, uuid), so no
+  // destination row has to be parsed here and only differing rows come back.
+  const differs = (a: string, b: string, columns: readonly string[]) =>
+    `(${columns.map((c) => `${a}.${ident(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `${b}.${ident(c)}`).join(', ')})`;
+  const key = ident(dest.customerKey);
+  /** Rows of one temp table of expected rows that the destination lacks or holds otherwise. */
+  const compareSql = (temp: string, table: string, tableName: string, columns: readonly string[], joinOn: string, extra: string) => `
+    SELECT e."customerId"::text AS id, t."customerId" IS NULL AS missing, ${extra},
+           array_remove(ARRAY[${columns.map((c) => `CASE WHEN t.${ident(c)} IS DISTINCT FROM e.${ident(c)} THEN ${escapeLiteral(`${tableName}.${c}`)} END`).join(', ')}], NULL) AS columns
+    FROM ${temp} e LEFT JOIN ${table} t ON t.${joinOn} = e.${joinOn}
+    WHERE t."customerId" IS NULL OR ${differs('t', 'e', columns)}`;
+  const compareCustomers = compareSql('rec_customer', customerTable, dest.customerTable, dest.customerColumns, key, 'false AS wrong_id');
+  const compareProfiles = compareSql('rec_profile', profileTable, dest.profileTable, dest.profileColumns, '"customerId"',
+    `t.${ident(dest.profileKey)} IS DISTINCT FROM e.${ident(dest.profileKey)} AS wrong_id`);
 
   async function checkBatch(runId: number, lo: number, hi: number, runDate: string, branches: Awaited<ReturnType<typeof readBranches>>) {
     const staged = await readStagedRange(pools.staging, mapping, runId, lo, hi);
-    const ids = staged.map((s) => s.customerId);
-    const [customers, profiles] = await Promise.all([
-      pools.destination.query(`SELECT ${customerCols} FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]),
-      pools.destination.query(`SELECT ${profileCols} FROM ${profileTable} WHERE "customerId" = ANY($1::uuid[])`, [ids]),
-    ]);
-    const customerById = new Map(customers.rows.map((r) => [r[dest.customerKey] as string, r]));
-    const profileByCustomer = new Map(profiles.rows.map((r) => [r.customerId as string, r]));
     const byType: Record<string, TypeCounts> = {};
+    const codeOf = new Map<string, number>();
+    const customers: unknown[][] = [];
+    const profiles: unknown[][] = [];
+    const rejectedIds: string[] = [];
+    for (const s of staged) {
+      const result = mapping.mapRow(s.row, { runDate, customerId: s.customerId, customerProfileId: s.customerProfileId }, branches);
+      const counts = (byType[result.customerType ?? UNKNOWN_TYPE] ??= { staged: 0, loaded: 0, rejected: 0 });
+      counts.staged++;
+      codeOf.set(s.customerId, s.code);
+      if (!result.ok) {
+        counts.rejected++;
+        rejectedIds.push(s.customerId);
+        continue;
+      }
+      counts.loaded++;
+      customers.push(dest.customerColumns.map((c) => result.customer[c]));
+      profiles.push(dest.profileColumns.map((c) => result.profile[c]));
+    }
+
     const missing = new Findings();
     const wrongIds = new Findings();
     const mismatched = new Findings();
     const stale = new Findings();
     const mismatchedColumns = new Set<string>();
-    for (const s of staged) {
-      const result = mapping.mapRow(s.row, { runDate, customerId: s.customerId, customerProfileId: s.customerProfileId }, branches);
-      const counts = (byType[result.customerType ?? UNKNOWN_TYPE] ??= { staged: 0, loaded: 0, rejected: 0 });
-      counts.staged++;
-      const customer = customerById.get(s.customerId);
-      const profile = profileByCustomer.get(s.customerId);
-      if (!result.ok) {
-        counts.rejected++;
-        if (customer) stale.add(s.code);
-        continue;
+    const client = await pools.destination.connect();
+    try {
+      await client.query('BEGIN');
+      await copyIntoTemp(client, 'rec_customer', customerTable, dest.customerColumns, customers);
+      await copyIntoTemp(client, 'rec_profile', profileTable, dest.profileColumns, profiles);
+      // Index probes, never a scan of the whole destination per batch (fresh temp tables mislead the planner).
+      await client.query('SET LOCAL enable_hashjoin = off');
+      await client.query('SET LOCAL enable_mergejoin = off');
+      const [customerDiffs, profileDiffs, held] = [
+        await client.query(compareCustomers),
+        await client.query(compareProfiles),
+        await client.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [rejectedIds]),
+      ];
+      await client.query('COMMIT');
+      const verdicts = new Map<string, 'missing' | 'wrongId' | 'mismatched'>();
+      for (const d of [...customerDiffs.rows, ...profileDiffs.rows]) {
+        const verdict = d.missing ? 'missing' : d.wrong_id ? 'wrongId' : 'mismatched';
+        if (verdict === 'mismatched') for (const c of d.columns as string[]) mismatchedColumns.add(c);
+        if (verdicts.get(d.id) !== 'missing' && verdicts.get(d.id) !== 'wrongId') verdicts.set(d.id, verdict);
       }
-      counts.loaded++;
-      if (!customer || !profile) {
-        missing.add(s.code);
-        continue;
-      }
-      if (profile[dest.profileKey] !== s.customerProfileId) {
-        wrongIds.add(s.code);
-        continue;
-      }
-      let same = true;
-      for (const c of dest.customerColumns) {
-        if (!isDeepStrictEqual(normalise(customer[c]), normalise(result.customer[c]))) (same = false), mismatchedColumns.add(`${dest.customerTable}.${c}`);
-      }
-      for (const c of dest.profileColumns) {
-        if (!isDeepStrictEqual(normalise(profile[c]), normalise(result.profile[c]))) (same = false), mismatchedColumns.add(`${dest.profileTable}.${c}`);
-      }
-      if (!same) mismatched.add(s.code);
+      const findings = { missing, wrongId: wrongIds, mismatched };
+      for (const [id, verdict] of verdicts) findings[verdict].add(codeOf.get(id)!);
+      for (const r of held.rows) stale.add(codeOf.get(r.id)!);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
     }
     return { byType, missing, wrongIds, mismatched, stale, mismatchedColumns };
+  }
+
+  /**
+   * Streams a column of one database into a temp table of the staging database (COPY both ways), so
+   * a whole-table set comparison is one hash anti-join there instead of a million index probes.
+   */
+  async function withStagedIds<T>(from: Pool, select: string, temp: string, type: string, body: (staging: PoolClient) => Promise<T>): Promise<T> {
+    const source = await from.connect();
+    const staging = await pools.staging.connect();
+    try {
+      await staging.query('BEGIN');
+      await staging.query(`CREATE TEMP TABLE IF NOT EXISTS ${temp} (id ${type}) ON COMMIT DROP`);
+      await pipeline(source.query(copyTo(`COPY (${select}) TO STDOUT`)), staging.query(copyFrom(`COPY ${temp} (id) FROM STDIN`)));
+      await staging.query(`ANALYZE ${temp}`);
+      Context.current().heartbeat();
+      const result = await body(staging);
+      await staging.query('COMMIT');
+      return result;
+    } catch (err) {
+      await staging.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      source.release();
+      staging.release();
+    }
   }
 
   /** Destination customers whose id belongs to no staged code. */
   async function findOrphans(): Promise<Findings> {
     const orphans = new Findings();
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const page = await pools.destination.query(
-        `SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} > $1::uuid ORDER BY 1 LIMIT ${PAGE}`,
-        [after],
+    await withStagedIds(pools.destination, `SELECT ${key} FROM ${customerTable}`, 'rec_destination_ids', 'uuid', async (staging) => {
+      const lost = await staging.query(
+        `SELECT count(*)::int AS n FROM rec_destination_ids d
+         WHERE NOT EXISTS (SELECT 1 FROM customer_uuids u JOIN stg_customer s ON s.customer_code = u.customer_code WHERE u."customerId" = d.id)`,
       );
-      if (!page.rowCount) break;
-      const ids = page.rows.map((r) => r.id as string);
-      const lost = await pools.staging.query(
-        `SELECT id FROM unnest($1::uuid[]) AS id
-         WHERE NOT EXISTS (SELECT 1 FROM customer_uuids u JOIN stg_customer s ON s.customer_code = u.customer_code WHERE u."customerId" = id)`,
-        [ids],
-      );
-      orphans.count += lost.rowCount ?? 0;
-      after = ids[ids.length - 1];
-      Context.current().heartbeat();
-      if (page.rowCount < PAGE) break;
-    }
+      orphans.count = lost.rows[0].n;
+    });
     return orphans;
   }
 
   /** Staged codes gone from the source that the destination still holds (never deleted there). */
   async function findDeletedInSource(): Promise<Findings> {
     const deleted = new Findings();
-    const { schema, table, key } = mapping.source;
-    let after = -2_147_483_649;
-    for (;;) {
-      const page = await pools.staging.query(
-        `SELECT s.customer_code AS code, u."customerId" AS id FROM stg_customer s JOIN customer_uuids u USING (customer_code)
-         WHERE s.customer_code > $1::bigint ORDER BY s.customer_code LIMIT ${PAGE}`,
-        [after],
-      );
-      if (!page.rowCount) break;
-      const codes = page.rows.map((r) => Number(r.code));
-      const gone = await pools.source.query(
-        `SELECT c FROM unnest($1::int[]) AS c WHERE NOT EXISTS (SELECT 1 FROM ${qualified(schema, table)} WHERE ${ident(key)} = c)`,
-        [codes],
-      );
-      if (gone.rowCount) {
-        const goneCodes = new Set(gone.rows.map((r) => Number(r.c)));
-        const goneIds = page.rows.filter((r) => goneCodes.has(Number(r.code)));
-        const held = await pools.destination.query(
-          `SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`,
-          [goneIds.map((r) => r.id)],
-        );
-        const heldIds = new Set(held.rows.map((r) => r.id));
-        for (const r of goneIds) if (heldIds.has(r.id)) deleted.add(Number(r.code));
-      }
-      after = codes[codes.length - 1];
-      Context.current().heartbeat();
-      if (page.rowCount < PAGE) break;
+    const { schema, table, key: sourceKey } = mapping.source;
+    const gone = await withStagedIds(pools.source, `SELECT ${ident(sourceKey)} FROM ${qualified(schema, table)}`, 'rec_source_codes', 'integer', (staging) =>
+      staging.query(
+        `SELECT s.customer_code AS code, u."customerId"::text AS id FROM stg_customer s JOIN customer_uuids u USING (customer_code)
+         WHERE NOT EXISTS (SELECT 1 FROM rec_source_codes c WHERE c.id = s.customer_code) ORDER BY s.customer_code`,
+      ),
+    );
+    for (let from = 0; from < gone.rows.length; from += PAGE) {
+      const page = gone.rows.slice(from, from + PAGE);
+      const held = await pools.destination.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [page.map((r) => r.id)]);
+      const heldIds = new Set(held.rows.map((r) => r.id));
+      for (const r of page) if (heldIds.has(r.id)) deleted.add(Number(r.code));
     }
     return deleted;
   }
@@ -209,8 +236,18 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
         Context.current().heartbeat({ batchesChecked: next });
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-    const [orphans, deletedInSource, staleEarlier] = await Promise.all([findOrphans(), findDeletedInSource(), findStaleFromEarlierRuns(runId)]);
+    const timed = async <T>(name: string, work: Promise<T>): Promise<T> => {
+      const started = Date.now();
+      const result = await work;
+      log('debug', 'reconciliation step done', { runId, step: name, ms: Date.now() - started });
+      return result;
+    };
+    await timed('value check', Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker)));
+    const [orphans, deletedInSource, staleEarlier] = await Promise.all([
+      timed('orphans', findOrphans()),
+      timed('deleted in source', findDeletedInSource()),
+      timed('stale from earlier runs', findStaleFromEarlierRuns(runId)),
+    ]);
     stale.count += staleEarlier.count;
     for (const code of staleEarlier.examples) if (stale.examples.length < EXAMPLES) stale.examples.push(code);
 
@@ -267,9 +304,4 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
   }
 
   return { reconcile };
-}
-
-/** Values as both sides hold them: PostgreSQL's own text for timestamps, parsed JSON for jsonb. */
-function normalise(value: unknown): unknown {
-  return value === undefined ? null : value;
 }

@@ -41,3 +41,18 @@ export async function copyRows(client: PoolClient, table: string, columns: reado
   })();
   await pipeline(Readable.from(lines), client.query(copyFrom(sql)));
 }
+
+/**
+ * Fills a session-private table shaped like `likeTable` (emptied at commit) with rows: the staging
+ * area of a set-based statement. Call inside a transaction.
+ */
+export async function copyIntoTemp(
+  client: PoolClient,
+  temp: string,
+  likeTable: string,
+  columns: readonly string[],
+  rows: Iterable<readonly unknown[]>,
+): Promise<void> {
+  await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${ident(temp)} (LIKE ${likeTable}) ON COMMIT DELETE ROWS`);
+  await copyRows(client, ident(temp), columns, rows);
+}

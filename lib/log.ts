@@ -38,8 +38,10 @@ const HIDDEN = '[value hidden]';
  */
 export function scrubRowValues(message: string): string {
   return message
-    .replace(/(:\s*)"(?:[^"]|"")*"/g, `$1"${HIDDEN}"`)
-    .replace(/\bvalue "(?:[^"]|"")*"/g, `value "${HIDDEN}"`)
+    // PostgreSQL does not escape quotes inside the value: hide up to the line's last quote (over-
+    // hiding an identifier is fine, showing part of a value is not).
+    .replace(/(:\s*)"[^\n]*"/g, `$1"${HIDDEN}"`)
+    .replace(/\bvalue "[^\n]*"(?= is | for |$)/g, `value "${HIDDEN}"`)
     .replace(/(\bKey \((?:[^()]|\([^()]*\))*\)=)\((?:.|\n)*?\)(?= (?:already exists|is not present|conflicts))/g, `$1(${HIDDEN})`)
     .replace(/(Failing row contains )\((?:.|\n)*\)/g, `$1(${HIDDEN})`);
 }

@@ -4,6 +4,9 @@ import { TestServers, useTestServers } from '../support/servers';
 import { destinationDigest, pool, RunningWorker, runMigration, startWorker, testConfig } from '../support/harness';
 import { seedSource } from '../../stack/seed';
 import type { AppConfig } from '../../config/env';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createReconcileActivities } from '../../activities/reconcile';
+import type { Reconciliation } from '../../activities/types';
 
 const INDIVIDUAL_KEYS = [
   'title', 'firstName', 'middleName', 'lastName', 'fullName', 'gender', 'dateOfBirth', 'maritalStatus', 'nationality',
@@ -124,5 +127,45 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
     assert.deepEqual(await destinationDigest(destination), before);
     const idsAfter = (await staging.query(`SELECT md5(string_agg(u::text, ',' ORDER BY customer_code)) AS h FROM customer_uuids u`)).rows[0].h;
     assert.equal(idsAfter, idsBefore);
+  });
+
+  it('reconciliation fails when the destination differs: a changed value, a missing row, an orphan', async () => {
+    const run = await runMigration(servers.temporal.client, config, { mode: 'full' });
+    assert.equal(run.status, 'COMPLETED');
+    const { reconcile } = createReconcileActivities({ pools: worker.pools, mapping: worker.mapping, config, temporal: servers.temporal.client, searchAttributes: false });
+    const check = () => new MockActivityEnvironment().run(reconcile, { runId: run.runId!, concurrency: 2 }) as Promise<Reconciliation>;
+    assert.ok((await check()).ok, 'a clean destination reconciles');
+
+    const [changed, removed] = (await destination.query(`SELECT "customerId"::text AS id, "customerNumber" AS n FROM customer_profile ORDER BY "customerNumber" LIMIT 2`)).rows;
+    await destination.query(`UPDATE customer_profile SET "customerProfileData" = jsonb_set("customerProfileData", '{kycLevel}', '99') WHERE "customerId" = $1`, [changed.id]);
+    await destination.query(`DELETE FROM customer_profile WHERE "customerId" = $1`, [removed.id]);
+    await destination.query(`DELETE FROM customer WHERE "customerId" = $1`, [removed.id]);
+    const orphan = (await destination.query(`SELECT * FROM customer LIMIT 1`)).rows[0];
+    await destination.query(
+      `INSERT INTO customer SELECT (SELECT gen_random_uuid()), "tenantId", "branchId", branch, "approverId", approver, "initiatorId", initiator,
+         "customerType", "CategoryOfCustomer", "CategoryOfBusiness", status, "approvalStatus", "requiresRegularization",
+         "isAutoReactivityOnly", monitoring, "isTerminated", "createdAt", "updatedAt" FROM customer WHERE "customerId" = $1`,
+      [orphan.customerId],
+    );
+
+    const r = await check();
+    assert.equal(r.ok, false);
+    const byName = Object.fromEntries(r.checks.map((c) => [c.name, c]));
+    assert.equal(byName.values_match_mapping.ok, false);
+    assert.equal(byName.values_match_mapping.count, 1);
+    assert.deepEqual(byName.values_match_mapping.examples, [Number(changed.n)]);
+    assert.match(byName.values_match_mapping.detail, /customer_profile\.customerProfileData/);
+    assert.equal(byName.loaded_rows_present_with_stable_ids.ok, false);
+    assert.deepEqual(byName.loaded_rows_present_with_stable_ids.examples, [Number(removed.n)]);
+    assert.equal(byName.no_destination_row_without_staged_source.ok, false);
+    assert.equal(byName.no_destination_row_without_staged_source.count, 1);
+
+    // A clean run repairs what was changed and removed; the orphan stays (nothing is ever deleted).
+    const repaired = await runMigration(servers.temporal.client, config, { mode: 'full' });
+    const names = Object.fromEntries(repaired.reconciliation!.checks.map((c) => [c.name, c.ok]));
+    assert.equal(names.values_match_mapping, true);
+    assert.equal(names.loaded_rows_present_with_stable_ids, true);
+    assert.equal(names.no_destination_row_without_staged_source, false);
+    assert.equal(repaired.status, 'RECONCILIATION_FAILED');
   });
 });
