@@ -57,9 +57,14 @@ async function customerValues(source: Pool, destination: Pool): Promise<{ text: 
   return { text: [...text], digits: [...digits] };
 }
 
-/** The customer values found in `corpus` (an empty list is what we want). */
+/**
+ * The customer values found in `corpus` (an empty list is what we want). A value equal to a name
+ * the corpus itself uses as a JSON key ('pending', 'status'…) is a word of the service, not
+ * customer data found: it is left out.
+ */
 function leaks(corpus: string, values: { text: string[]; digits: string[] }): string[] {
-  const found = values.text.filter((v) => corpus.includes(v));
+  const vocabulary = new Set([...corpus.matchAll(/"([A-Za-z_][A-Za-z0-9_]*)":/g)].map((m) => m[1].toLowerCase()));
+  const found = values.text.filter((v) => !vocabulary.has(v.toLowerCase()) && corpus.includes(v));
   const digitRuns = new Set(corpus.match(/\d{7,}/g) ?? []);
   for (const d of values.digits) if (digitRuns.has(d)) found.push(d);
   return found;
@@ -165,6 +170,7 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
     );
     await adminQuery(servers.urls.destination, 'TRUNCATE customer_profile, customer');
     const runs: [string, WorkerProcess][] = [];
+    try {
     for (const rowValues of ['false', 'true']) {
       const w = await worker({ LOG_ROW_VALUES: rowValues });
       const id = `security-value-error-${rowValues}-${process.pid}`;
@@ -185,8 +191,12 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
       await w.stop();
       runs.push([id, w]);
     }
+    } finally {
+      await adminQuery(servers.urls.destination, 'DROP TRIGGER IF EXISTS test_value_error ON customer_profile');
+    }
     const emails = (await source.query(`SELECT lower(trim(email)) AS e FROM efz_customer WHERE email LIKE '%@%'`)).rows.map((r) => r.e);
-    const quoted = (text: string) => emails.filter((e) => text.includes(`"${e}"`));
+    // As PostgreSQL quotes it, inside a JSON log line or history (quotes escaped) or as it is.
+    const quoted = (text: string) => emails.filter((e) => text.includes(`\\"${e}\\"`) || text.includes(`"${e}"`));
     for (const [id, w] of runs) {
       const history = await temporalText(servers.temporal.client, id);
       assert.ok(history.includes('[value hidden]') && history.includes('DataError'), 'the failure is in the history, scrubbed');
@@ -202,7 +212,6 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
         assert.deepEqual(quoted(history), []);
       }
     }
-    await adminQuery(servers.urls.destination, 'DROP TRIGGER IF EXISTS test_value_error ON customer_profile');
   });
 
   it('secrets: a wrong password in any database URL, or an API key, is never printed (worker and CLI, any LOG_LEVEL)', async () => {
