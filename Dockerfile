@@ -19,4 +19,5 @@ COPY mapping/customer-mapping.json ./mapping/customer-mapping.json
 COPY db/sql ./db/sql
 USER node
 # SIGTERM from `docker stop` reaches node directly (exec form): the worker shuts down cleanly.
-CMD ["node", "dist/worker/main.js"]
+# The heap flags are package.json's "config.workerNodeOptions" (bounded worker memory).
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=16", "dist/worker/main.js"]

@@ -70,7 +70,9 @@ function startWorker(env: NodeJS.ProcessEnv, index: number): Promise<ChildProces
   const logFile = path.join(PROJECT_ROOT, '.data', 'logs', `bench-worker-${index}.log`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], { env, stdio: ['ignore', log, log] });
+  // The worker runs with the Node options `npm run worker` uses (package.json "config").
+  const nodeOptions: string = require(path.join(PROJECT_ROOT, 'package.json')).config.workerNodeOptions;
+  const child = spawn(process.execPath, [...nodeOptions.split(/\s+/).filter(Boolean), path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], { env, stdio: ['ignore', log, log] });
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const poll = setInterval(() => {

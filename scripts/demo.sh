@@ -13,7 +13,8 @@ node dist/stack/seed-cli.js --rows "$ROWS" --seed 42
 
 mkdir -p .data/logs
 : >.data/logs/worker.log
-node dist/worker/main.js >>.data/logs/worker.log 2>&1 &
+# shellcheck disable=SC2046 # the Node options are several words on purpose
+node $(node -p "require('./package.json').config.workerNodeOptions") dist/worker/main.js >>.data/logs/worker.log 2>&1 &
 WORKER_PID=$!
 trap 'kill -TERM $WORKER_PID 2>/dev/null || true; wait $WORKER_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

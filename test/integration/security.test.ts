@@ -85,7 +85,9 @@ async function temporalText(client: Client, workflowId: string): Promise<string>
     parts.push(JSON.stringify((await handle.describe()).raw, decode));
     parts.push(JSON.stringify(execution, decode));
   }
-  parts.push(JSON.stringify(await client.workflow.getHandle(workflowId).query(progressQuery).catch(() => null)));
+  // What the progress query answers (only an open run has a worker to answer it).
+  const handle = client.workflow.getHandle(workflowId);
+  if ((await handle.describe()).status.name === 'RUNNING') parts.push(JSON.stringify(await handle.query(progressQuery)));
   return parts.join('\n');
 }
 
@@ -171,26 +173,30 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
     await adminQuery(servers.urls.destination, 'TRUNCATE customer_profile, customer');
     const runs: [string, WorkerProcess][] = [];
     try {
-    for (const rowValues of ['false', 'true']) {
-      const w = await worker({ LOG_ROW_VALUES: rowValues });
-      const id = `security-value-error-${rowValues}-${process.pid}`;
-      const handle = await servers.temporal.client.workflow.start(WORKFLOW_TYPE, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId: id,
-        args: [{ mode: 'full', pipeline: 'security', decisionTimeout: '1h' } satisfies MigrationInput],
-      });
-      const waiting = await until('the failed batches', async () => {
-        const p = await handle.query(progressQuery).catch(() => undefined);
-        return p?.phase === 'awaiting-decision' ? p : undefined;
-      }, 120_000, 250);
-      assert.ok(waiting.failedBatches.length > 0);
-      assert.ok(waiting.failedBatches.every((f) => /invalid input syntax for type integer: "\[value hidden\]"/.test(f.error)), JSON.stringify(waiting.failedBatches[0]));
-      const aborted = await runCli(serviceEnv(config), ['abort', id, '--reason', 'security test']);
-      assert.equal(aborted.code, 0, aborted.stderr);
-      await handle.result().catch(() => undefined);
-      await w.stop();
-      runs.push([id, w]);
-    }
+      for (const rowValues of ['false', 'true']) {
+        const w = await worker({ LOG_ROW_VALUES: rowValues });
+        const id = `security-value-error-${rowValues}-${process.pid}`;
+        const handle = await servers.temporal.client.workflow.start(WORKFLOW_TYPE, {
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          workflowId: id,
+          args: [{ mode: 'full', pipeline: 'security', decisionTimeout: '1h' } satisfies MigrationInput],
+        });
+        const waiting = await until('the failed batches', async () => {
+          const p = await handle.query(progressQuery).catch(() => undefined);
+          return p?.phase === 'awaiting-decision' ? p : undefined;
+        }, 120_000, 250);
+        assert.ok(waiting.failedBatches.length > 0);
+        assert.ok(waiting.failedBatches.every((f) => /invalid input syntax for type integer: "\[value hidden\]"/.test(f.error)), JSON.stringify(waiting.failedBatches[0]));
+        // While it waits: history, describe() and the progress query (failed batches and their errors).
+        const live = await temporalText(servers.temporal.client, id);
+        assert.ok(live.includes('"failedBatches":[{'), 'the progress query answered');
+        assert.deepEqual(leaks(live, values).slice(0, 10), [], `${id} while it waits`);
+        const aborted = await runCli(serviceEnv(config), ['abort', id, '--reason', 'security test']);
+        assert.equal(aborted.code, 0, aborted.stderr);
+        await handle.result().catch(() => undefined);
+        await w.stop();
+        runs.push([id, w]);
+      }
     } finally {
       await adminQuery(servers.urls.destination, 'DROP TRIGGER IF EXISTS test_value_error ON customer_profile');
     }
@@ -316,7 +322,6 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
         const run = await runCli(serviceEnv(config, tls), ['full', '--wait', '--json', '--id', `security-tls-${process.pid}`], 180_000);
         assert.equal(run.code, 0, run.stderr);
         assert.equal(JSON.parse(run.stdout).status, 'COMPLETED');
-        await w.stop();
         assert.ok(w.stderr.includes('"msg":"worker started"') && w.stderr.includes('"msg":"run finished"'));
         assert.ok(!w.stderr.includes(API_KEY) && !run.stderr.includes(API_KEY) && !run.stdout.includes(API_KEY));
         assert.deepEqual([...proxy.clientSubjects], ['migration-worker'], 'the client certificate was presented');
@@ -339,6 +344,8 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
         // The same CLI with everything right reads the run.
         const ok = await runCli(serviceEnv(config, tls), status);
         assert.equal(ok.code, 0, ok.stderr);
+        await w.stop();
+        assert.ok(!w.stderr.includes(API_KEY));
       } finally {
         await proxy.close();
       }
