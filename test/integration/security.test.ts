@@ -70,25 +70,47 @@ function leaks(corpus: string, values: { text: string[]; digits: string[] }): st
   return found;
 }
 
-/** Everything Temporal holds or answers about a workflow, as text, payloads decoded. */
+/**
+ * Everything Temporal holds or answers about a workflow, as searchable text: the JSON of every
+ * history event (all runs of the workflow id), describe() and, while the run is open, the progress
+ * query; then every string in it raw (unescaped), every payload decoded from its bytes, and every
+ * string inside a payload's JSON, so that a value with quotes or control characters is found too.
+ */
 async function temporalText(client: Client, workflowId: string): Promise<string> {
-  const decode = (_k: string, v: unknown): unknown => {
-    if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
-    const b = v as { type?: string; data?: unknown };
-    if (b && b.type === 'Buffer' && Array.isArray(b.data)) return Buffer.from(b.data as number[]).toString('utf8');
-    return v;
+  const strings: string[] = [];
+  const walk = (v: unknown, depth = 0): void => {
+    if (depth > 64 || v === null || v === undefined) return;
+    if (typeof v === 'string') {
+      strings.push(v);
+      return;
+    }
+    const bytes = v instanceof Uint8Array ? v : (v as { type?: string; data?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data) ? Uint8Array.from((v as { data: number[] }).data) : null;
+    if (bytes) {
+      const text = Buffer.from(bytes).toString('utf8');
+      strings.push(text);
+      try {
+        walk(JSON.parse(text), depth + 1);
+      } catch {
+        // not JSON (encoding metadata such as "json/plain")
+      }
+      return;
+    }
+    if (typeof v === 'object') for (const x of Object.values(v as object)) walk(x, depth + 1);
   };
-  const parts: string[] = [];
+  const documents: unknown[] = [];
   for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     const handle = client.workflow.getHandle(workflowId, execution.runId);
-    parts.push(JSON.stringify(await handle.fetchHistory(), decode));
-    parts.push(JSON.stringify((await handle.describe()).raw, decode));
-    parts.push(JSON.stringify(execution, decode));
+    documents.push(await handle.fetchHistory(), (await handle.describe()).raw, execution);
   }
   // What the progress query answers (only an open run has a worker to answer it).
   const handle = client.workflow.getHandle(workflowId);
-  if ((await handle.describe()).status.name === 'RUNNING') parts.push(JSON.stringify(await handle.query(progressQuery)));
-  return parts.join('\n');
+  if ((await handle.describe()).status.name === 'RUNNING') documents.push(await handle.query(progressQuery));
+  const asJson = (_k: string, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v);
+  for (const d of documents) {
+    strings.push(JSON.stringify(d, asJson));
+    walk(d);
+  }
+  return strings.join('\n');
 }
 
 describe('security: no customer data in Temporal or the logs, no secret anywhere (real processes)', function () {
@@ -137,8 +159,11 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
 
     const history = await temporalText(servers.temporal.client, cleanRun);
     // The corpus is decoded: the run's own (non-customer) data is readable in it.
-    assert.ok(history.includes('"pipeline":"security"') && history.includes('loadBatch') && history.includes('"loaded":'), 'payloads decoded');
+    assert.ok(history.includes('{"mode":"full","pipeline":"security"}') && history.includes('loadBatch') && history.includes('"loaded":'), 'payloads decoded');
     assert.deepEqual(leaks(history, values).slice(0, 10), []);
+    // The search itself works: a value planted in the corpus is found.
+    const email = values.text.find((v) => v.includes('@'))!;
+    assert.deepEqual(leaks(`${history}\n{"x":"${email}"}\n99${values.digits[0]}\n ${values.digits[1]},`, values), [email, values.digits[1]]);
     await w.stop();
     logs = w.stderr;
   });

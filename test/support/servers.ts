@@ -37,7 +37,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { applyDdl, migrateStaging } from '../../db/migrate';
 import {
@@ -52,6 +52,14 @@ import {
   stopPgCluster,
 } from '../../stack/local-stack';
 import { MIGRATION_SEARCH_ATTRIBUTES, resolveTemporalCli, searchAttributeArgs } from '../../stack/temporal-cli';
+
+// In-process workers of the tests log the SDK's warnings only (bundling and state changes are noise
+// in a test report). The runtime is installed once per process, before any connection exists.
+try {
+  Runtime.install({ logger: new DefaultLogger(process.env.TEST_SDK_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN') });
+} catch {
+  // already installed by an earlier import
+}
 
 export const TEST_DATABASES = { source: 'efz_source', staging: 'migration_staging', destination: 'corebank' } as const;
 
