@@ -31,13 +31,32 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
   const upsertCustomer = upsertSql(customerTable, 'load_customer', dest.customerColumns, dest.customerKey);
   const upsertProfile = upsertSql(profileTable, 'load_profile', dest.profileColumns, dest.profileKey);
 
+  const keyIndex = dest.customerColumns.indexOf(dest.customerKey);
+
+  /**
+   * Customers the destination does not hold yet are COPYed straight into the tables (the first load
+   * of a cutover: no temp table, no conflict handling); the others go through a temp table and an
+   * upsert. Batches are disjoint key ranges and runs never overlap, so no other writer inserts
+   * these ids meanwhile; if one did, the unique key would fail the batch and its retry upserts.
+   */
   async function writeDestination(client: PoolClient, customers: unknown[][], profiles: unknown[][]): Promise<void> {
     await client.query('BEGIN');
     try {
-      await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customers);
-      await client.query(upsertCustomer);
-      await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profiles);
-      await client.query(upsertProfile);
+      const ids = customers.map((row) => row[keyIndex]);
+      const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
+      const existing = new Set(held.rows.map((r) => r.id as string));
+      const isNew = (_: unknown, i: number) => !existing.has(ids[i] as string);
+      const isHeld = (_: unknown, i: number) => existing.has(ids[i] as string);
+      if (existing.size < customers.length) {
+        await copyRows(client, customerTable, dest.customerColumns, customers.filter(isNew));
+        await copyRows(client, profileTable, dest.profileColumns, profiles.filter(isNew));
+      }
+      if (existing.size > 0) {
+        await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customers.filter(isHeld));
+        await client.query(upsertCustomer);
+        await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profiles.filter(isHeld));
+        await client.query(upsertProfile);
+      }
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
