@@ -68,11 +68,18 @@ export async function startRun(ctx: CliContext, input: MigrationInput, workflowI
   });
 }
 
-export async function queryProgress(handle: WorkflowHandle): Promise<Progress | null> {
+/** The progress query, or null when no worker answers within a few seconds (callers fall back to staging). */
+export async function queryProgress(handle: WorkflowHandle, timeoutMs = 5000): Promise<Progress | null> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await handle.query(progressQuery);
+    return await Promise.race([
+      handle.query(progressQuery),
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
+    ]);
   } catch {
     return null; // no worker yet, or the workflow is between tasks
+  } finally {
+    clearTimeout(timer);
   }
 }
 
