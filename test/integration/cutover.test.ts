@@ -4,7 +4,6 @@
  * abort), the reject threshold, the reconciliation report and rejects CSV, and the read-only preview.
  */
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,11 +17,12 @@ import type { AppConfig } from '../../config/env';
 import { MigrationInput, MigrationResult, Progress, progressQuery, searchAttributeKeys, WORKFLOW_TYPE } from '../../workflows/definitions';
 import type { customerMigration } from '../../workflows';
 import { readStatus } from '../../client/commands/status';
+import { CliResult, runCli } from '../support/cli';
+import { sleep, until } from '../support/processes';
 
 const ROWS = 1200;
 const BATCH_SIZE = 100;
 const BATCHES = ROWS / BATCH_SIZE;
-const CLI = path.resolve(__dirname, '..', '..', 'client', 'main.js');
 /** Set SHOW_CLI=1 to see what the CLI printed (status, report, preview) in the test output. */
 const SHOW = Boolean(process.env.SHOW_CLI);
 
@@ -54,17 +54,10 @@ export function parseCsv(text: string): string[][] {
   return records;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(150);
-  }
-}
+/** Polls `probe` (a probe that throws counts as not ready yet) until it answers, or fails after timeoutMs. */
+const waitFor = <T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> =>
+  until<T>(what, () => probe().catch(() => null), timeoutMs, 150);
 
 describe('cutover control: progress, failed batches, decisions, threshold, reports, preview', function () {
   this.timeout(600_000);
@@ -77,33 +70,12 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
   let destination: Pool;
   let seq = 0;
 
-  const cliEnv = () => ({
-    ...process.env,
-    SOURCE_DATABASE_URL: servers.urls.source,
-    STAGING_DATABASE_URL: servers.urls.staging,
-    DESTINATION_DATABASE_URL: servers.urls.destination,
-    TEMPORAL_ADDRESS: servers.temporal.address,
-    TEMPORAL_NAMESPACE: servers.temporal.namespace,
-    TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
-    LOG_LEVEL: 'warn',
-  });
   /** Runs the real CLI (dist/client/main.js) as an operator would. */
-  const cli = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: any }> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env: cliEnv(), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        let json: any = null;
-        if (args.includes('--json')) {
-          try {
-            json = JSON.parse(stdout);
-          } catch {
-            json = null;
-          }
-        }
-        if (SHOW) process.stdout.write(`\n$ migrate ${args.join(' ')}   (exit ${code})\n${args.includes('--json') ? stdout.slice(0, 600) : stdout}${stderr}`);
-        resolve({ code, stdout, stderr, json });
-      });
-    });
+  const cli = async (...args: string[]): Promise<CliResult> => {
+    const result = await runCli(config, args);
+    if (SHOW) process.stdout.write(`\n$ migrate ${args.join(' ')}   (exit ${result.code})\n${args.includes('--json') ? result.stdout.slice(0, 600) : result.stdout}${result.stderr}`);
+    return result;
+  };
 
   const start = (input: MigrationInput): Promise<Handle> =>
     servers.temporal.client.workflow.start<typeof customerMigration>(WORKFLOW_TYPE, {

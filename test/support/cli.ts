@@ -1,9 +1,5 @@
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import type { AppConfig } from '../../config/env';
-
-/** The compiled CLI (dist/client/main.js), as an operator runs it. */
-export const CLI_MAIN = path.resolve(__dirname, '..', '..', 'client', 'main.js');
+import { CLIENT_MAIN, runNode, until } from './processes';
 
 export interface CliResult {
   code: number | null;
@@ -28,39 +24,19 @@ export function cliEnv(config: AppConfig): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs `node dist/client/main.js ...args` to its end (killed after timeoutMs). */
-export function runCli(config: AppConfig, args: string[], timeoutMs = 120_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], { env: cliEnv(config), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      let json: any = null;
-      try {
-        json = JSON.parse(stdout.trim());
-      } catch {
-        json = null;
-      }
-      resolve({ code, stdout, stderr, json });
-    });
-  });
+/** Runs `node dist/client/main.js ...args` to its end (killed after timeoutMs), parsing a --json answer. */
+export async function runCli(config: AppConfig, args: string[], timeoutMs = 120_000): Promise<CliResult> {
+  const { code, stdout, stderr } = await runNode(CLIENT_MAIN, args, cliEnv(config), timeoutMs);
+  let json: any = null;
+  try {
+    json = JSON.parse(stdout.trim());
+  } catch {
+    json = null;
+  }
+  return { code, stdout, stderr, json };
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after timeoutMs. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+export function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 500): Promise<T> {
+  return until<T>(what, check, timeoutMs, everyMs);
 }
