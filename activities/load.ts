@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PoolClient } from 'pg';
 import { copyIntoTemp, copyRows, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
+import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
 import { FailureType } from './errors';
 import { readBranches, readRunDate, readStagedRange, UNKNOWN_TYPE } from './staged';
@@ -39,9 +39,8 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
    * upsert. Batches are disjoint key ranges and runs never overlap, so no other writer inserts
    * these ids meanwhile; if one did, the unique key would fail the batch and its retry upserts.
    */
-  async function writeDestination(client: PoolClient, customers: unknown[][], profiles: unknown[][]): Promise<void> {
-    await client.query('BEGIN');
-    try {
+  async function writeDestination(customers: unknown[][], profiles: unknown[][]): Promise<void> {
+    await withTransaction(pools.destination, async (client) => {
       const ids = customers.map((row) => row[keyIndex]);
       const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
       const existing = new Set(held.rows.map((r) => r.id as string));
@@ -57,11 +56,7 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
         await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profiles.filter(isHeld));
         await client.query(upsertProfile);
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
   }
 
   async function loadBatch({ runId, batchNo }: { runId: number; batchNo: number }): Promise<BatchResult> {
@@ -106,12 +101,7 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
     }
     ctx.heartbeat();
 
-    const destination = await pools.destination.connect();
-    try {
-      await writeDestination(destination, customers, profiles);
-    } finally {
-      destination.release();
-    }
+    await writeDestination(customers, profiles);
     ctx.heartbeat();
 
     const result: BatchResult = {
@@ -124,9 +114,7 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
       byType,
       durationMs: Date.now() - started,
     };
-    const staging = await pools.staging.connect();
-    try {
-      await staging.query('BEGIN');
+    await withTransaction(pools.staging, async (staging) => {
       await staging.query('DELETE FROM migration_issue WHERE run_id = $1 AND batch_no = $2', [runId, batchNo]);
       await copyRows(staging, 'migration_issue', ISSUE_COLUMNS, issues);
       await staging.query(
@@ -134,13 +122,7 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
            error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
         [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType],
       );
-      await staging.query('COMMIT');
-    } catch (err) {
-      await staging.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      staging.release();
-    }
+    });
     log('info', 'batch loaded', { runId, batchNo, staged: result.staged, loaded: result.loaded, rejected: result.rejected, ms: result.durationMs });
     return result;
   }

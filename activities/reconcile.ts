@@ -4,6 +4,7 @@ import { escapeLiteral, type Pool, type PoolClient } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { copyIntoTemp, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
+import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
 import { readBranches, readRunDate, readStagedRange, UNKNOWN_TYPE } from './staged';
 import type { Reconciliation, ReconciliationCheck, TypeCounts } from './types';
@@ -83,35 +84,27 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
     const mismatched = new Findings();
     const stale = new Findings();
     const mismatchedColumns = new Set<string>();
-    const client = await pools.destination.connect();
-    try {
-      await client.query('BEGIN');
+    const [customerDiffs, profileDiffs, held] = await withTransaction(pools.destination, async (client) => {
       await copyIntoTemp(client, 'rec_customer', customerTable, dest.customerColumns, customers);
       await copyIntoTemp(client, 'rec_profile', profileTable, dest.profileColumns, profiles);
       // Index probes, never a scan of the whole destination per batch (fresh temp tables mislead the planner).
       await client.query('SET LOCAL enable_hashjoin = off');
       await client.query('SET LOCAL enable_mergejoin = off');
-      const [customerDiffs, profileDiffs, held] = [
+      return [
         await client.query(compareCustomers),
         await client.query(compareProfiles),
         await client.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [rejectedIds]),
       ];
-      await client.query('COMMIT');
-      const verdicts = new Map<string, 'missing' | 'wrongId' | 'mismatched'>();
-      for (const d of [...customerDiffs.rows, ...profileDiffs.rows]) {
-        const verdict = d.missing ? 'missing' : d.wrong_id ? 'wrongId' : 'mismatched';
-        if (verdict === 'mismatched') for (const c of d.columns as string[]) mismatchedColumns.add(c);
-        if (verdicts.get(d.id) !== 'missing' && verdicts.get(d.id) !== 'wrongId') verdicts.set(d.id, verdict);
-      }
-      const findings = { missing, wrongId: wrongIds, mismatched };
-      for (const [id, verdict] of verdicts) findings[verdict].add(codeOf.get(id)!);
-      for (const r of held.rows) stale.add(codeOf.get(r.id)!);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+    });
+    const verdicts = new Map<string, 'missing' | 'wrongId' | 'mismatched'>();
+    for (const d of [...customerDiffs.rows, ...profileDiffs.rows]) {
+      const verdict = d.missing ? 'missing' : d.wrong_id ? 'wrongId' : 'mismatched';
+      if (verdict === 'mismatched') for (const c of d.columns as string[]) mismatchedColumns.add(c);
+      if (verdicts.get(d.id) !== 'missing' && verdicts.get(d.id) !== 'wrongId') verdicts.set(d.id, verdict);
     }
+    const findings = { missing, wrongId: wrongIds, mismatched };
+    for (const [id, verdict] of verdicts) findings[verdict].add(codeOf.get(id)!);
+    for (const r of held.rows) stale.add(codeOf.get(r.id)!);
     return { byType, missing, wrongIds, mismatched, stale, mismatchedColumns };
   }
 
@@ -121,22 +114,16 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
    */
   async function withStagedIds<T>(from: Pool, select: string, temp: string, type: string, body: (staging: PoolClient) => Promise<T>): Promise<T> {
     const source = await from.connect();
-    const staging = await pools.staging.connect();
     try {
-      await staging.query('BEGIN');
-      await staging.query(`CREATE TEMP TABLE IF NOT EXISTS ${temp} (id ${type}) ON COMMIT DROP`);
-      await pipeline(source.query(copyTo(`COPY (${select}) TO STDOUT`)), staging.query(copyFrom(`COPY ${temp} (id) FROM STDIN`)));
-      await staging.query(`ANALYZE ${temp}`);
-      Context.current().heartbeat();
-      const result = await body(staging);
-      await staging.query('COMMIT');
-      return result;
-    } catch (err) {
-      await staging.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      return await withTransaction(pools.staging, async (staging) => {
+        await staging.query(`CREATE TEMP TABLE IF NOT EXISTS ${temp} (id ${type}) ON COMMIT DROP`);
+        await pipeline(source.query(copyTo(`COPY (${select}) TO STDOUT`)), staging.query(copyFrom(`COPY ${temp} (id) FROM STDIN`)));
+        await staging.query(`ANALYZE ${temp}`);
+        Context.current().heartbeat();
+        return body(staging);
+      });
     } finally {
       source.release();
-      staging.release();
     }
   }
 

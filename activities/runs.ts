@@ -4,6 +4,7 @@ import { FailureType } from './errors';
 import type { ActivityDeps } from './deps';
 import type { BeginRunInput, BeginRunResult, FinishRunInput, RunSettings } from './types';
 import { log } from '../lib/log';
+import { withTransaction } from '../db/transaction';
 
 /** Run bookkeeping in the staging control tables: the pipeline lock, the run row, the watermark. */
 export function createRunActivities({ pools, config, temporal, searchAttributes, mapping }: ActivityDeps) {
@@ -95,9 +96,7 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
   }
 
   async function finishRun(input: FinishRunInput): Promise<{ watermarkAfter: string | null }> {
-    const client = await pools.staging.connect();
-    try {
-      await client.query('BEGIN');
+    const result = await withTransaction(pools.staging, async (client) => {
       const run = (await client.query(`SELECT pipeline, temporal_run_id, watermark_before FROM migration_run WHERE run_id = $1 FOR UPDATE`, [input.runId])).rows[0];
       if (!run) throw ApplicationFailure.nonRetryable(`run ${input.runId} does not exist`, FailureType.config);
       let watermarkAfter: string | null = run.watermark_before;
@@ -118,15 +117,10 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
         [input.runId, input.status, input.error ?? null, input.counts ?? null, input.reconciliation ?? null, watermarkAfter],
       );
       await client.query(`DELETE FROM migration_lock WHERE pipeline = $1 AND temporal_run_id = $2`, [run.pipeline, run.temporal_run_id]);
-      await client.query('COMMIT');
-      log('info', 'run finished', { runId: input.runId, status: input.status });
       return { watermarkAfter };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
+    log('info', 'run finished', { runId: input.runId, status: input.status });
+    return result;
   }
 
   async function setPhase(runId: number, phase: string): Promise<void> {
@@ -148,9 +142,7 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
   /** Cuts the run's staged codes into key ranges of batchSize rows; planned once, then read back. */
   async function planBatches({ runId, batchSize }: { runId: number; batchSize: number }): Promise<{ batchCount: number; staged: number }> {
     await setPhase(runId, 'planning');
-    const client = await pools.staging.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(pools.staging, async (client) => {
       await client.query(`SELECT 1 FROM migration_run WHERE run_id = $1 FOR UPDATE`, [runId]);
       const planned = await client.query(`SELECT count(*)::int AS n FROM migration_batch WHERE run_id = $1`, [runId]);
       if (planned.rows[0].n === 0) {
@@ -169,14 +161,8 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
         [runId],
       )).rows[0];
       await client.query(`UPDATE migration_run SET batch_count = $2, rows_staged = $3, phase = 'loading' WHERE run_id = $1`, [runId, summary.batches, summary.staged]);
-      await client.query('COMMIT');
       return { batchCount: summary.batches, staged: summary.staged };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
