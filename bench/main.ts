@@ -26,6 +26,7 @@ function args() {
         json: { type: 'boolean', default: false },
         'batch-size': { type: 'string' },
         parallelism: { type: 'string' },
+        'cpu-prof': { type: 'string' },
       },
       strict: true,
     });
@@ -42,10 +43,11 @@ function args() {
       json: values.json ?? false,
       batchSize: int('batch-size', values['batch-size']),
       parallelism: int('parallelism', values.parallelism),
+      cpuProfDir: values['cpu-prof'],
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`${(err as Error).message} (usage: npm run bench -- --rows N [--workers N] [--seed S] [--batch-size N] [--parallelism N] [--json])`);
+    throw new UsageError(`${(err as Error).message} (usage: npm run bench -- --rows N [--workers N] [--seed S] [--batch-size N] [--parallelism N] [--cpu-prof DIR] [--json])`);
   }
 }
 
@@ -66,13 +68,15 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-function startWorker(env: NodeJS.ProcessEnv, index: number): Promise<ChildProcess> {
+function startWorker(env: NodeJS.ProcessEnv, index: number, cpuProfDir?: string): Promise<ChildProcess> {
   const logFile = path.join(PROJECT_ROOT, '.data', 'logs', `bench-worker-${index}.log`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'w');
   // The worker runs with the Node options `npm run worker` uses (package.json "config").
   const nodeOptions: string = require(path.join(PROJECT_ROOT, 'package.json')).config.workerNodeOptions;
-  const child = spawn(process.execPath, [...nodeOptions.split(/\s+/).filter(Boolean), path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], { env, stdio: ['ignore', log, log] });
+  // --cpu-prof DIR: V8 writes the worker's CPU profile there when it exits (open it in Chrome DevTools).
+  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfDir)}`] : [];
+  const child = spawn(process.execPath, [...nodeOptions.split(/\s+/).filter(Boolean), ...profile, path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], { env, stdio: ['ignore', log, log] });
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const poll = setInterval(() => {
@@ -131,7 +135,7 @@ async function main(): Promise<void> {
   };
   const config = parseConfig(env);
   say(`starting ${opts.workers} worker(s)…`);
-  const workers = await Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(env, i + 1)));
+  const workers = await Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(env, i + 1, opts.cpuProfDir)));
   const { client, connection } = await connectClient(config);
   try {
     const run = async (mode: 'full' | 'incremental') => {
