@@ -21,7 +21,8 @@ interface ExtractCursor {
 /**
  * Copies the run's source rows into stg_customer, chunk by chunk in key order. Each chunk is one
  * COPY out of the source piped into a COPY into a temporary staging table, then one upsert that
- * replaces a staged row only with a newer-or-equal updated_at. The last key of each committed chunk
+ * replaces a staged row only with a newer-or-equal updated_at (or, where nothing is staged beyond
+ * the cursor yet, one COPY straight into stg_customer). The last key of each committed chunk
  * goes into the heartbeat, so a retry resumes after it instead of starting over.
  */
 export function createExtractActivities({ pools, mapping }: ActivityDeps) {
@@ -52,11 +53,24 @@ export function createExtractActivities({ pools, mapping }: ActivityDeps) {
           ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${ident(key)} LIMIT ${Number(chunkSize)}`;
 
         await staging.query('BEGIN');
-        await staging.query('TRUNCATE extract_chunk');
-        await pipeline(source.query(copyTo(`COPY (${select}) TO STDOUT`)), staging.query(copyFrom(`COPY extract_chunk (${columnList}) FROM STDIN`)));
+        const above = state.cursor === null ? 'true' : `${ident(key)} > ${Number(state.cursor)}`;
+        // Nothing staged beyond the cursor (the first load of a cutover, new codes at the end of the
+        // key range): the chunk goes straight into stg_customer, no temp table and no upsert. The
+        // pipeline lock keeps other runs out; a zombie of an ended run is stopped below, before COMMIT.
+        const direct: boolean = (await staging.query(`SELECT NOT EXISTS (SELECT 1 FROM stg_customer WHERE ${above}) AS direct`)).rows[0].direct;
+        if (direct) {
+          await pipeline(
+            source.query(copyTo(`COPY (SELECT *, ${Number(runId)}::bigint FROM (${select}) chunk) TO STDOUT`)),
+            staging.query(copyFrom(`COPY stg_customer (${columnList}, extracted_run_id) FROM STDIN`)),
+          );
+        } else {
+          await staging.query('TRUNCATE extract_chunk');
+          await pipeline(source.query(copyTo(`COPY (${select}) TO STDOUT`)), staging.query(copyFrom(`COPY extract_chunk (${columnList}) FROM STDIN`)));
+        }
         const chunk = (await staging.query(
           `SELECT count(*)::int AS n, max(${ident(key)}) AS last_key,
-                  GREATEST(max(${ident(watermark)}), $1::timestamptz) AS max_updated FROM extract_chunk`,
+                  GREATEST(max(${ident(watermark)}), $1::timestamptz) AS max_updated
+           FROM ${direct ? `stg_customer WHERE extracted_run_id = ${Number(runId)} AND ${above}` : 'extract_chunk'}`,
           [state.maxUpdatedAt],
         )).rows[0];
         if (chunk.n === 0) {
@@ -77,16 +91,18 @@ export function createExtractActivities({ pools, mapping }: ActivityDeps) {
           const run = (await staging.query(`SELECT status FROM migration_run WHERE run_id = $1`, [runId])).rows[0];
           throw ApplicationFailure.nonRetryable(`run ${runId} is ${run?.status ?? 'unknown'}, no longer running: its extraction stops`, 'RunNotActive');
         }
-        const upsert = await staging.query(
-          `INSERT INTO stg_customer (${columnList}, extracted_run_id)
-           SELECT ${columnList}, $1 FROM extract_chunk
-           ON CONFLICT (${ident(key)}) DO UPDATE SET ${updates}, extracted_run_id = EXCLUDED.extracted_run_id
-           WHERE stg_customer.${ident(watermark)} <= EXCLUDED.${ident(watermark)}`,
-          [runId],
-        );
+        const upsert = direct
+          ? null
+          : await staging.query(
+              `INSERT INTO stg_customer (${columnList}, extracted_run_id)
+               SELECT ${columnList}, $1 FROM extract_chunk
+               ON CONFLICT (${ident(key)}) DO UPDATE SET ${updates}, extracted_run_id = EXCLUDED.extracted_run_id
+               WHERE stg_customer.${ident(watermark)} <= EXCLUDED.${ident(watermark)}`,
+              [runId],
+            );
         await staging.query('COMMIT');
 
-        const staged = upsert.rowCount ?? 0;
+        const staged = upsert ? upsert.rowCount ?? 0 : chunk.n;
         state.cursor = chunk.last_key;
         state.rowsRead += chunk.n;
         state.rowsStaged += staged;

@@ -7,6 +7,7 @@ import type { ActivityDeps } from './deps';
 import { FailureType } from './errors';
 import { readBranches, readRunDate, readStagedRange, UNKNOWN_TYPE } from './staged';
 import type { BatchResult, TypeCounts } from './types';
+import { valueDigests } from './value-digest';
 
 const ISSUE_COLUMNS = ['run_id', 'batch_no', 'customer_code', 'severity', 'reason', 'field', 'value', 'source_row'] as const;
 
@@ -103,6 +104,8 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
 
     await writeDestination(customers, profiles);
     ctx.heartbeat();
+    // What this batch wrote, summed up for the reconciliation (which re-reads the destination).
+    const expected = (await valueDigests(pools.destination, mapping)).expected(customers, profiles);
 
     const result: BatchResult = {
       batchNo,
@@ -119,8 +122,8 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
       await copyRows(staging, 'migration_issue', ISSUE_COLUMNS, issues);
       await staging.query(
         `UPDATE migration_batch SET status = 'DONE', staged = $3, loaded = $4, rejected = $5, warned = $6, by_type = $7,
-           error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
-        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType],
+           expected = $8, error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
+        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType, expected],
       );
     });
     log('info', 'batch loaded', { runId, batchNo, staged: result.staged, loaded: result.loaded, rejected: result.rejected, ms: result.durationMs });

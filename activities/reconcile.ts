@@ -8,9 +8,28 @@ import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
 import { readBranches, readRunDate, readStagedRange, UNKNOWN_TYPE } from './staged';
 import type { Reconciliation, ReconciliationCheck, TypeCounts } from './types';
+import { sameDigest, valueDigests, type BatchDigest } from './value-digest';
 
 const EXAMPLES = 20;
 const PAGE = 50_000;
+
+interface PlannedBatch {
+  batch_no: number;
+  lo: number;
+  hi: number;
+  status: string;
+  by_type: Record<string, TypeCounts> | null;
+  expected: BatchDigest | null;
+}
+
+interface BatchCheck {
+  byType: Record<string, TypeCounts>;
+  missing: Findings;
+  wrongIds: Findings;
+  mismatched: Findings;
+  stale: Findings;
+  mismatchedColumns: Set<string>;
+}
 
 /** Collects a count and the first few customer codes of something worth showing the operator. */
 class Findings {
@@ -36,7 +55,7 @@ function addCounts(into: Record<string, TypeCounts>, from: Record<string, TypeCo
  * no orphan destination rows, and a value check that maps every staged row of the run again and
  * compares it, column by column, with what the destination holds.
  */
-export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
+export function createReconcileActivities({ pools, mapping, config }: ActivityDeps) {
   const dest = mapping.destination;
   const customerTable = qualified(dest.schema, dest.customerTable);
   const profileTable = qualified(dest.schema, dest.profileTable);
@@ -47,6 +66,7 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
   const differs = (a: string, b: string, columns: readonly string[]) =>
     `(${columns.map((c) => `${a}.${ident(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `${b}.${ident(c)}`).join(', ')})`;
   const key = ident(dest.customerKey);
+  const customerKeyAt = dest.customerColumns.indexOf(dest.customerKey);
   /** Rows of one temp table of expected rows that the destination lacks or holds otherwise. */
   const compareSql = (temp: string, table: string, tableName: string, columns: readonly string[], joinOn: string, extra: string) => `
     SELECT e."customerId"::text AS id, t."customerId" IS NULL AS missing, ${extra},
@@ -57,7 +77,11 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
   const compareProfiles = compareSql('rec_profile', profileTable, dest.profileTable, dest.profileColumns, '"customerId"',
     `t.${ident(dest.profileKey)} IS DISTINCT FROM e.${ident(dest.profileKey)} AS wrong_id`);
 
-  async function checkBatch(runId: number, lo: number, hi: number, runDate: string, branches: Awaited<ReturnType<typeof readBranches>>) {
+  /**
+   * The value check of one batch by re-applying the mapping to its staged rows: their digest against
+   * the destination's, and on a difference a row-by-row comparison that names the rows and columns.
+   */
+  async function remapBatch(runId: number, lo: number, hi: number, runDate: string, branches: Awaited<ReturnType<typeof readBranches>>): Promise<BatchCheck> {
     const staged = await readStagedRange(pools.staging, mapping, runId, lo, hi);
     const byType: Record<string, TypeCounts> = {};
     const codeOf = new Map<string, number>();
@@ -84,17 +108,21 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
     const mismatched = new Findings();
     const stale = new Findings();
     const mismatchedColumns = new Set<string>();
-    const [customerDiffs, profileDiffs, held] = await withTransaction(pools.destination, async (client) => {
+    const held = await pools.destination.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [rejectedIds]);
+    for (const r of held.rows) stale.add(codeOf.get(r.id)!);
+    const digests = await valueDigests(pools.destination, mapping);
+    if (sameDigest(digests.expected(customers, profiles), await digests.held(customers.map((row) => row[customerKeyAt])))) {
+      return { byType, missing, wrongIds, mismatched, stale, mismatchedColumns };
+    }
+
+    // The digests differ: compare row by row to say which rows and columns.
+    const [customerDiffs, profileDiffs] = await withTransaction(pools.destination, async (client) => {
       await copyIntoTemp(client, 'rec_customer', customerTable, dest.customerColumns, customers);
       await copyIntoTemp(client, 'rec_profile', profileTable, dest.profileColumns, profiles);
       // Index probes, never a scan of the whole destination per batch (fresh temp tables mislead the planner).
       await client.query('SET LOCAL enable_hashjoin = off');
       await client.query('SET LOCAL enable_mergejoin = off');
-      return [
-        await client.query(compareCustomers),
-        await client.query(compareProfiles),
-        await client.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [rejectedIds]),
-      ];
+      return [await client.query(compareCustomers), await client.query(compareProfiles)];
     });
     const verdicts = new Map<string, 'missing' | 'wrongId' | 'mismatched'>();
     for (const d of [...customerDiffs.rows, ...profileDiffs.rows]) {
@@ -104,8 +132,38 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
     }
     const findings = { missing, wrongId: wrongIds, mismatched };
     for (const [id, verdict] of verdicts) findings[verdict].add(codeOf.get(id)!);
-    for (const r of held.rows) stale.add(codeOf.get(r.id)!);
     return { byType, missing, wrongIds, mismatched, stale, mismatchedColumns };
+  }
+
+  /**
+   * The value check of one batch against what its load recorded (migration_batch.expected): the
+   * batch's loaded ids (staged minus rejected) must be exactly the rows the destination holds, with
+   * the recorded digest. Answers null when anything differs: the caller then re-maps the batch.
+   */
+  async function checkRecorded(runId: number, batch: PlannedBatch): Promise<BatchCheck | null> {
+    if (batch.status !== 'DONE' || !batch.expected || !batch.by_type) return null;
+    const ids = await pools.staging.query<{ id: string; code: number; rejected: boolean }>(
+      `SELECT u."customerId"::text AS id, s.customer_code AS code,
+              EXISTS (SELECT 1 FROM migration_issue i WHERE i.run_id = $1 AND i.batch_no = $4 AND i.customer_code = s.customer_code AND i.severity = 'REJECT') AS rejected
+       FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code AND u.customer_code BETWEEN $2 AND $3
+       WHERE s.extracted_run_id = $1 AND s.customer_code BETWEEN $2 AND $3`,
+      [runId, batch.lo, batch.hi, batch.batch_no],
+    );
+    const loadedIds = ids.rows.filter((r) => !r.rejected).map((r) => r.id);
+    const rejected = ids.rows.filter((r) => r.rejected);
+    const recorded = Object.values(batch.by_type).reduce((t, c) => ({ staged: t.staged + c.staged, loaded: t.loaded + c.loaded, rejected: t.rejected + c.rejected }), { staged: 0, loaded: 0, rejected: 0 });
+    if (recorded.staged !== ids.rowCount || recorded.loaded !== loadedIds.length || recorded.rejected !== rejected.length) return null;
+
+    const digests = await valueDigests(pools.destination, mapping);
+    const [held, heldRejected] = await Promise.all([
+      digests.held(loadedIds),
+      pools.destination.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [rejected.map((r) => r.id)]),
+    ]);
+    if (!sameDigest(held, batch.expected)) return null;
+    const stale = new Findings();
+    const codeOf = new Map(rejected.map((r) => [r.id, r.code]));
+    for (const r of heldRejected.rows) stale.add(codeOf.get(r.id)!);
+    return { byType: batch.by_type, missing: new Findings(), wrongIds: new Findings(), mismatched: new Findings(), stale, mismatchedColumns: new Set() };
   }
 
   /**
@@ -190,12 +248,16 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
 
   async function reconcile({ runId, concurrency }: { runId: number; concurrency: number }): Promise<Reconciliation> {
     await pools.staging.query(`UPDATE migration_run SET phase = 'reconciling' WHERE run_id = $1`, [runId]);
-    const [runDate, branches, batches, stagedTotal] = await Promise.all([
+    const [runDate, branches, batches, stagedTotal, settings] = await Promise.all([
       readRunDate(pools.staging, runId),
       readBranches(pools.staging),
-      pools.staging.query(`SELECT batch_no, lo, hi, status, by_type FROM migration_batch WHERE run_id = $1 ORDER BY batch_no`, [runId]),
+      pools.staging.query<PlannedBatch>(`SELECT batch_no, lo, hi, status, by_type, expected FROM migration_batch WHERE run_id = $1 ORDER BY batch_no`, [runId]),
       pools.staging.query(`SELECT count(*)::int AS n FROM stg_customer WHERE extracted_run_id = $1`, [runId]),
+      pools.staging.query(`SELECT settings FROM migration_run WHERE run_id = $1`, [runId]),
     ]);
+    const fraction = Number(settings.rows[0]?.settings?.reconcileRemapFraction ?? config.RECONCILE_REMAP_FRACTION);
+    // Re-mapped whatever the digests say: batch 1 and then evenly spread batches, `fraction` of all.
+    const sampled = (batchNo: number) => fraction >= 1 || (fraction > 0 && (batchNo === 1 || Math.floor(batchNo * fraction) > Math.floor((batchNo - 1) * fraction)));
     const recomputed: Record<string, TypeCounts> = {};
     const recorded: Record<string, TypeCounts> = {};
     const missing = new Findings();
@@ -204,6 +266,7 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
     const stale = new Findings();
     const mismatchedColumns = new Set<string>();
     const notDone: number[] = [];
+    const valueCheck = { batches: batches.rowCount ?? 0, recorded: 0, remappedSample: 0, remappedOnDifference: 0, remapFraction: fraction };
     for (const b of batches.rows) {
       if (b.status !== 'DONE') notDone.push(b.batch_no);
       else addCounts(recorded, b.by_type ?? {});
@@ -213,7 +276,10 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
     const worker = async () => {
       while (next < batches.rows.length) {
         const b = batches.rows[next++];
-        const r = await checkBatch(runId, b.lo, b.hi, runDate, branches);
+        const sample = sampled(b.batch_no);
+        const fast = sample ? null : await checkRecorded(runId, b);
+        const r = fast ?? (await remapBatch(runId, b.lo, b.hi, runDate, branches));
+        valueCheck[fast ? 'recorded' : sample ? 'remappedSample' : 'remappedOnDifference']++;
         addCounts(recomputed, r.byType);
         for (const [into, from] of [[missing, r.missing], [wrongIds, r.wrongIds], [mismatched, r.mismatched], [stale, r.stale]] as const) {
           into.count += from.count;
@@ -241,6 +307,7 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
     const total = (counts: Record<string, TypeCounts>, f: keyof TypeCounts) => Object.values(counts).reduce((n, c) => n + c[f], 0);
     const staged = stagedTotal.rows[0].n;
     const typeLines = Object.entries(recomputed)
+      .sort(([a], [b]) => a.localeCompare(b))
       .map(([type, c]) => `${type}: staged ${c.staged} = loaded ${c.loaded} + rejected ${c.rejected}`)
       .join('; ');
     const checks: ReconciliationCheck[] = [
@@ -272,7 +339,8 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
       {
         name: 'values_match_mapping',
         ok: mismatched.count === 0,
-        detail: mismatched.count ? `${mismatched.count} row(s) differ from the mapping, in ${[...mismatchedColumns].join(', ')}` : `every loaded row matches the mapping`,
+        detail: (mismatched.count ? `${mismatched.count} row(s) differ from the mapping, in ${[...mismatchedColumns].join(', ')}` : `every loaded row matches the mapping`) +
+          ` (batches: ${valueCheck.recorded} equal to what their load recorded, ${valueCheck.remappedSample} re-mapped as a sample, ${valueCheck.remappedOnDifference} re-mapped on a difference)`,
         count: mismatched.count,
         examples: mismatched.examples,
       },
@@ -284,6 +352,7 @@ export function createReconcileActivities({ pools, mapping }: ActivityDeps) {
       checks,
       stale: { count: stale.count, examples: stale.examples },
       deletedInSource: { count: deletedInSource.count, examples: deletedInSource.examples },
+      valueCheck,
     };
     await pools.staging.query(`UPDATE migration_run SET reconciliation = $2 WHERE run_id = $1`, [runId, reconciliation]);
     log('info', 'reconciliation done', { runId, ok: reconciliation.ok, stale: stale.count, deletedInSource: deletedInSource.count });

@@ -19,6 +19,7 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
       rejectMaxCount: overrides.rejectMaxCount ?? config.REJECT_MAX_COUNT ?? null,
       rejectMaxRatio: overrides.rejectMaxRatio ?? config.REJECT_MAX_RATIO ?? null,
       decisionTimeout: overrides.decisionTimeout ?? config.FAILED_BATCH_DECISION_TIMEOUT,
+      reconcileRemapFraction: overrides.reconcileRemapFraction ?? config.RECONCILE_REMAP_FRACTION,
       searchAttributes,
     };
   }

@@ -10,6 +10,8 @@ export interface RunSettings {
   rejectMaxCount: number | null;
   rejectMaxRatio: number | null;
   decisionTimeout: string;
+  /** Share of batches the reconciliation re-maps in full; the others are checked against their load's digest. */
+  reconcileRemapFraction: number;
   /** Whether the cluster has the MigrationMode / MigrationPhase / MigrationPipeline search attributes. */
   searchAttributes: boolean;
 }
@@ -22,7 +24,7 @@ export interface BeginRunInput {
   temporalRunId: string;
   /** The workflow's start time, ISO: fixes the run date for the mapping's "future" rules. */
   startedAt: string;
-  overrides: Partial<Pick<RunSettings, 'batchSize' | 'parallelism' | 'rejectMaxCount' | 'rejectMaxRatio' | 'decisionTimeout'>>;
+  overrides: Partial<Pick<RunSettings, 'batchSize' | 'parallelism' | 'rejectMaxCount' | 'rejectMaxRatio' | 'decisionTimeout' | 'reconcileRemapFraction'>>;
 }
 
 export type BeginRunResult =
@@ -86,6 +88,11 @@ export interface Reconciliation {
   stale: { count: number; examples: number[] };
   /** Codes in staging and the destination that are gone from the source: informational. */
   deletedInSource: { count: number; examples: number[] };
+  /**
+   * How the value check covered the batches: equal to the digest their load recorded, re-mapped as
+   * the sample (every staged row mapped again and compared), or re-mapped because a digest differed.
+   */
+  valueCheck?: { batches: number; recorded: number; remappedSample: number; remappedOnDifference: number; remapFraction: number };
 }
 
 export type RunStatus = 'COMPLETED' | 'COMPLETED_WITH_FAILURES' | 'RECONCILIATION_FAILED' | 'FAILED' | 'CANCELLED' | 'ABORTED' | 'SKIPPED';

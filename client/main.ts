@@ -14,6 +14,8 @@ const USAGE = `usage: npm run migrate -- <command> [options]
 Runs
   full [--wait] [--id ID] [--batch-size N] [--parallelism N]   start a full migration
   incremental [--wait] [--id ID] ...                           start an incremental run (rows changed since the watermark)
+    run options: --reject-max-count N, --reject-max-ratio R (0..1), --remap-fraction F (0..1: share of
+    batches the reconciliation maps again in full; 1 = all)
   status <runId> [--watch]                                     where a run stands (live bar with --watch)
   report <runId>                                               reconciliation, rejects/warnings by reason, batch statistics
   rejects <runId> --csv FILE [--warnings]                      export every reject (and warning) with its source row
@@ -36,10 +38,10 @@ const integer = (name: string, value: string | undefined): number | undefined =>
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} takes a positive whole number, not '${value}'`);
   return Number(value);
 };
-const ratio = (value: string | undefined): number | undefined => {
+const ratio = (name: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--reject-max-ratio takes a number from 0 to 1, not '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${name} takes a number from 0 to 1, not '${value}'`);
   return n;
 };
 
@@ -65,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
           parallelism: { type: 'string' },
           'reject-max-count': { type: 'string' },
           'reject-max-ratio': { type: 'string' },
+          'remap-fraction': { type: 'string' },
           batch: { type: 'string', multiple: true },
           csv: { type: 'string' },
           reason: { type: 'string' },
@@ -104,7 +107,8 @@ async function main(argv: string[]): Promise<number> {
           batchSize: integer('batch-size', values['batch-size']),
           parallelism: integer('parallelism', values.parallelism),
           rejectMaxCount: integer('reject-max-count', values['reject-max-count']),
-          rejectMaxRatio: ratio(values['reject-max-ratio']),
+          rejectMaxRatio: ratio('reject-max-ratio', values['reject-max-ratio']),
+          reconcileRemapFraction: ratio('remap-fraction', values['remap-fraction']),
         });
       case 'status':
         return await statusCommand(ctx, runRef(), { watch: values.watch ?? false });

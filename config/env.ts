@@ -70,6 +70,8 @@ export const envSchema = z.object({
   INCREMENTAL_LOOKBACK_SECONDS: z.coerce.number().int().min(0).default(300),
   REJECT_MAX_COUNT: z.coerce.number().int().min(0).optional(),
   REJECT_MAX_RATIO: z.coerce.number().min(0).max(1).optional(),
+  /** Share of batches whose staged rows the reconciliation maps again in full (1 = every batch). */
+  RECONCILE_REMAP_FRACTION: z.coerce.number().min(0).max(1).default(0.05),
   FAILED_BATCH_DECISION_TIMEOUT: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30m or 24h').default('24h'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_ROW_VALUES: bool.default('false'),

@@ -135,6 +135,9 @@ function inputProblems(input: MigrationInput): string[] {
     problems.push(`rejectMaxCount must be a whole number of at least 0, not ${JSON.stringify(input.rejectMaxCount)}`);
   if (input.rejectMaxRatio !== undefined && input.rejectMaxRatio !== null && !(typeof input.rejectMaxRatio === 'number' && input.rejectMaxRatio >= 0 && input.rejectMaxRatio <= 1))
     problems.push(`rejectMaxRatio must be a number from 0 to 1, not ${JSON.stringify(input.rejectMaxRatio)}`);
+  if (input.reconcileRemapFraction !== undefined && input.reconcileRemapFraction !== null &&
+      !(typeof input.reconcileRemapFraction === 'number' && input.reconcileRemapFraction >= 0 && input.reconcileRemapFraction <= 1))
+    problems.push(`reconcileRemapFraction must be a number from 0 to 1, not ${JSON.stringify(input.reconcileRemapFraction)}`);
   if (input.decisionTimeout !== undefined && input.decisionTimeout !== null && (typeof input.decisionTimeout !== 'string' || durationMs(input.decisionTimeout) === null))
     problems.push(`decisionTimeout must be a duration like "30m", "24h" or "2d", not ${JSON.stringify(input.decisionTimeout)}`);
   return problems;
@@ -344,6 +347,7 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
           rejectMaxCount: input.rejectMaxCount,
           rejectMaxRatio: input.rejectMaxRatio,
           decisionTimeout: input.decisionTimeout,
+          reconcileRemapFraction: input.reconcileRemapFraction,
         },
       });
       if (!begun.started) {

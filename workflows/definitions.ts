@@ -16,6 +16,11 @@ export interface MigrationInput {
   /** How long a run with failed batches waits for retry / accept-failures / abort, e.g. '24h'. */
   decisionTimeout?: string;
   /**
+   * Share of batches the reconciliation maps again row by row (default RECONCILE_REMAP_FRACTION,
+   * 0.05; 1 re-maps every batch). Every other batch is checked against the digest its load recorded.
+   */
+  reconcileRemapFraction?: number;
+  /**
    * Attempts of one batch load before the batch is recorded FAILED (default 5, backoff 1 s doubling
    * to 30 s: a batch gives up after about 15 s). Tests use 2–3 to fail fast.
    */

@@ -11,6 +11,7 @@ export interface RunOptions {
   parallelism?: number;
   rejectMaxCount?: number;
   rejectMaxRatio?: number;
+  reconcileRemapFraction?: number;
 }
 
 /** `full` / `incremental`: start a run; with --wait follow it to the end. Exit 0 only for a clean run. */
@@ -22,6 +23,7 @@ export async function runCommand(ctx: CliContext, mode: RunMode, options: RunOpt
     parallelism: options.parallelism,
     rejectMaxCount: options.rejectMaxCount,
     rejectMaxRatio: options.rejectMaxRatio,
+    reconcileRemapFraction: options.reconcileRemapFraction,
   };
   const handle = await startRun(ctx, input, options.id);
   const link = uiLink(ctx, handle.workflowId);

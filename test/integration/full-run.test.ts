@@ -50,6 +50,11 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
     assert.ok(result.counts.warned > 0, 'the synthetic data has rows with warnings');
     assert.ok(result.reconciliation?.ok);
     assert.ok(result.batches.total >= ROWS / 500);
+    // Every batch's destination rows matched the digest its load recorded (the digests printed in
+    // Node and in PostgreSQL agree on dirty synthetic data), and batch 1 was mapped again in full.
+    assert.deepEqual(result.reconciliation?.valueCheck, {
+      batches: result.batches.total, recorded: result.batches.total - 1, remappedSample: 1, remappedOnDifference: 0, remapFraction: 0.05,
+    });
 
     const dest = (await destination.query(`SELECT count(*)::int AS c FROM customer`)).rows[0].c;
     const profiles = (await destination.query(`SELECT count(*)::int AS c FROM customer_profile`)).rows[0].c;
@@ -136,7 +141,8 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
     const check = () => new MockActivityEnvironment().run(reconcile, { runId: run.runId!, concurrency: 2 }) as Promise<Reconciliation>;
     assert.ok((await check()).ok, 'a clean destination reconciles');
 
-    const [changed, removed] = (await destination.query(`SELECT "customerId"::text AS id, "customerNumber" AS n FROM customer_profile ORDER BY "customerNumber" LIMIT 2`)).rows;
+    // In the last batch: not the re-mapped sample, so the recorded digests must catch the changes.
+    const [changed, removed] = (await destination.query(`SELECT "customerId"::text AS id, "customerNumber" AS n FROM customer_profile ORDER BY "customerNumber" DESC LIMIT 2`)).rows;
     await destination.query(`UPDATE customer_profile SET "customerProfileData" = jsonb_set("customerProfileData", '{kycLevel}', '99') WHERE "customerId" = $1`, [changed.id]);
     await destination.query(`DELETE FROM customer_profile WHERE "customerId" = $1`, [removed.id]);
     await destination.query(`DELETE FROM customer WHERE "customerId" = $1`, [removed.id]);
@@ -159,6 +165,13 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
     assert.deepEqual(byName.loaded_rows_present_with_stable_ids.examples, [Number(removed.n)]);
     assert.equal(byName.no_destination_row_without_staged_source.ok, false);
     assert.equal(byName.no_destination_row_without_staged_source.count, 1);
+    assert.ok((r.valueCheck?.remappedOnDifference ?? 0) >= 1, 'the changed batch was mapped again row by row');
+
+    // With the whole run re-mapped (reconcileRemapFraction 1) the verdicts are the same.
+    await staging.query(`UPDATE migration_run SET settings = settings || '{"reconcileRemapFraction": 1}' WHERE run_id = $1`, [run.runId]);
+    const full = await check();
+    assert.deepEqual(full.checks, r.checks.map((c) => (c.name === 'values_match_mapping' ? { ...c, detail: full.checks.find((f) => f.name === c.name)!.detail } : c)));
+    assert.equal(full.valueCheck?.remappedSample, full.valueCheck?.batches);
 
     // A clean run repairs what was changed and removed; the orphan stays (nothing is ever deleted).
     const repaired = await runMigration(servers.temporal.client, config, { mode: 'full' });
