@@ -1,13 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { copyIntoTemp, copyRows, ident, qualified } from '../db/copy';
+import { copyIntoTemp, copyLines, copyRows, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
 import { FailureType } from './errors';
 import { readBranches, readRunDate, readStagedRange, UNKNOWN_TYPE } from './staged';
 import type { BatchResult, TypeCounts } from './types';
-import { valueDigests } from './value-digest';
+import { valueDigests, type PrintedRows } from './value-digest';
 
 const ISSUE_COLUMNS = ['run_id', 'batch_no', 'customer_code', 'severity', 'reason', 'field', 'value', 'source_row'] as const;
 
@@ -32,29 +32,26 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
   const upsertCustomer = upsertSql(customerTable, 'load_customer', dest.customerColumns, dest.customerKey);
   const upsertProfile = upsertSql(profileTable, 'load_profile', dest.profileColumns, dest.profileKey);
 
-  const keyIndex = dest.customerColumns.indexOf(dest.customerKey);
-
   /**
    * Customers the destination does not hold yet are COPYed straight into the tables (the first load
    * of a cutover: no temp table, no conflict handling); the others go through a temp table and an
    * upsert. Batches are disjoint key ranges and runs never overlap, so no other writer inserts
    * these ids meanwhile; if one did, the unique key would fail the batch and its retry upserts.
    */
-  async function writeDestination(customers: unknown[][], profiles: unknown[][]): Promise<void> {
+  async function writeDestination({ ids, customerLines, profileLines }: PrintedRows): Promise<void> {
     await withTransaction(pools.destination, async (client) => {
-      const ids = customers.map((row) => row[keyIndex]);
       const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
       const existing = new Set(held.rows.map((r) => r.id as string));
-      const isNew = (_: unknown, i: number) => !existing.has(ids[i] as string);
-      const isHeld = (_: unknown, i: number) => existing.has(ids[i] as string);
-      if (existing.size < customers.length) {
-        await copyRows(client, customerTable, dest.customerColumns, customers.filter(isNew));
-        await copyRows(client, profileTable, dest.profileColumns, profiles.filter(isNew));
+      const isNew = (_: string, i: number) => !existing.has(ids[i]);
+      const isHeld = (_: string, i: number) => existing.has(ids[i]);
+      if (existing.size < ids.length) {
+        await copyLines(client, customerTable, dest.customerColumns, customerLines.filter(isNew));
+        await copyLines(client, profileTable, dest.profileColumns, profileLines.filter(isNew));
       }
       if (existing.size > 0) {
-        await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customers.filter(isHeld));
+        await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customerLines.filter(isHeld));
         await client.query(upsertCustomer);
-        await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profiles.filter(isHeld));
+        await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profileLines.filter(isHeld));
         await client.query(upsertProfile);
       }
     });
@@ -102,10 +99,12 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
     }
     ctx.heartbeat();
 
-    await writeDestination(customers, profiles);
+    // Printed once, as PostgreSQL prints the stored values back: the lines are both what is written
+    // and, digested, what the reconciliation checks the destination against.
+    const printed = (await valueDigests(pools.destination, mapping)).print(customers, profiles);
+    await writeDestination(printed);
     ctx.heartbeat();
-    // What this batch wrote, summed up for the reconciliation (which re-reads the destination).
-    const expected = (await valueDigests(pools.destination, mapping)).expected(customers, profiles);
+    const expected = printed.digest;
 
     const result: BatchResult = {
       batchNo,

@@ -66,7 +66,6 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
   const differs = (a: string, b: string, columns: readonly string[]) =>
     `(${columns.map((c) => `${a}.${ident(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `${b}.${ident(c)}`).join(', ')})`;
   const key = ident(dest.customerKey);
-  const customerKeyAt = dest.customerColumns.indexOf(dest.customerKey);
   /** Rows of one temp table of expected rows that the destination lacks or holds otherwise. */
   const compareSql = (temp: string, table: string, tableName: string, columns: readonly string[], joinOn: string, extra: string) => `
     SELECT e."customerId"::text AS id, t."customerId" IS NULL AS missing, ${extra},
@@ -111,14 +110,15 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     const held = await pools.destination.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [rejectedIds]);
     for (const r of held.rows) stale.add(codeOf.get(r.id)!);
     const digests = await valueDigests(pools.destination, mapping);
-    if (sameDigest(digests.expected(customers, profiles), await digests.held(customers.map((row) => row[customerKeyAt])))) {
+    const printed = digests.print(customers, profiles);
+    if (sameDigest(printed.digest, await digests.held(printed.ids))) {
       return { byType, missing, wrongIds, mismatched, stale, mismatchedColumns };
     }
 
     // The digests differ: compare row by row to say which rows and columns.
     const [customerDiffs, profileDiffs] = await withTransaction(pools.destination, async (client) => {
-      await copyIntoTemp(client, 'rec_customer', customerTable, dest.customerColumns, customers);
-      await copyIntoTemp(client, 'rec_profile', profileTable, dest.profileColumns, profiles);
+      await copyIntoTemp(client, 'rec_customer', customerTable, dest.customerColumns, printed.customerLines);
+      await copyIntoTemp(client, 'rec_profile', profileTable, dest.profileColumns, printed.profileLines);
       // Index probes, never a scan of the whole destination per batch (fresh temp tables mislead the planner).
       await client.query('SET LOCAL enable_hashjoin = off');
       await client.query('SET LOCAL enable_mergejoin = off');

@@ -11,27 +11,38 @@ export function qualified(schema: string, table: string): string {
   return `${ident(schema)}.${ident(table)}`;
 }
 
-const SPECIAL = /[\\\n\r\t]/g;
+const SPECIAL = /[\\\n\r\t]/;
+const SPECIALS = /[\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Text as one field of COPY's text format: backslash, newline, carriage return and tab escaped. */
+export function copyEscape(text: string): string {
+  return SPECIAL.test(text) ? text.replace(SPECIALS, (ch) => ESCAPES[ch]) : text;
+}
 
 /** One value in COPY's text format: \N for null, booleans as t/f, objects as JSON. */
 export function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  let text: string;
-  if (typeof value === 'string') text = value;
-  else if (typeof value === 'boolean') return value ? 't' : 'f';
-  else if (typeof value === 'number') return String(value);
-  else text = JSON.stringify(value);
-  return text.replace(SPECIAL, (ch) => ESCAPES[ch]);
+  if (typeof value === 'string') return copyEscape(value);
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value === 'number') return String(value);
+  return copyEscape(JSON.stringify(value));
 }
 
-/** Streams rows (arrays of values in `columns` order) into `table` with COPY FROM STDIN. */
-export async function copyRows(client: PoolClient, table: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void> {
+/** One row (values in column order) as a line of COPY's text format. */
+export function copyLine(row: readonly unknown[]): string {
+  let line = '';
+  for (let i = 0; i < row.length; i++) line += (i ? '\t' : '') + copyValue(row[i]);
+  return line + '\n';
+}
+
+/** Streams lines of COPY's text format (each ending in a newline) into `table` with COPY FROM STDIN. */
+export async function copyLines(client: PoolClient, table: string, columns: readonly string[], lines: Iterable<string>): Promise<void> {
   const sql = `COPY ${table} (${columns.map(ident).join(', ')}) FROM STDIN`;
-  const lines = (function* () {
+  const chunks = (function* () {
     let chunk = '';
-    for (const row of rows) {
-      chunk += row.map(copyValue).join('\t') + '\n';
+    for (const line of lines) {
+      chunk += line;
       if (chunk.length > 256 * 1024) {
         yield chunk;
         chunk = '';
@@ -39,20 +50,21 @@ export async function copyRows(client: PoolClient, table: string, columns: reado
     }
     if (chunk) yield chunk;
   })();
-  await pipeline(Readable.from(lines), client.query(copyFrom(sql)));
+  await pipeline(Readable.from(chunks), client.query(copyFrom(sql)));
+}
+
+/** Streams rows (arrays of values in `columns` order) into `table` with COPY FROM STDIN. */
+export async function copyRows(client: PoolClient, table: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void> {
+  await copyLines(client, table, columns, (function* () {
+    for (const row of rows) yield copyLine(row);
+  })());
 }
 
 /**
- * Fills a session-private table shaped like `likeTable` (emptied at commit) with rows: the staging
- * area of a set-based statement. Call inside a transaction.
+ * Fills a session-private table shaped like `likeTable` (emptied at commit) with COPY text lines:
+ * the staging area of a set-based statement. Call inside a transaction.
  */
-export async function copyIntoTemp(
-  client: PoolClient,
-  temp: string,
-  likeTable: string,
-  columns: readonly string[],
-  rows: Iterable<readonly unknown[]>,
-): Promise<void> {
+export async function copyIntoTemp(client: PoolClient, temp: string, likeTable: string, columns: readonly string[], lines: Iterable<string>): Promise<void> {
   await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${ident(temp)} (LIKE ${likeTable}) ON COMMIT DELETE ROWS`);
-  await copyRows(client, ident(temp), columns, rows);
+  await copyLines(client, ident(temp), columns, lines);
 }

@@ -1,14 +1,14 @@
-/**
- * PostgreSQL's own text output of values, reproduced in JavaScript, so a set of rows can be compared
- * with what the database holds by one digest instead of shipping the rows across: the reconciliation
- * builds the text of the rows it expects here and lets PostgreSQL build the text of the rows it holds
- * (`ARRAY[col::text, …]::text`). Where the two could differ for a value this module does not cover
- * (a float written in exponent form, a non-UTC timestamp), the digests differ and the caller falls
- * back to a row-by-row comparison: a gap here costs time, never a wrong verdict.
- */
+import { copyEscape } from './copy';
 
-/** How one destination column's value is printed, chosen by its PostgreSQL type. */
-export type ColumnText = (value: unknown) => string | null;
+/**
+ * COPY text lines that PostgreSQL can print back, byte for byte, from the rows it stores: each
+ * value is written in the form the server itself prints for its column type (jsonb in jsonb_out's
+ * key order and spacing, uuids in lower case, booleans as t/f), so the same SQL expression over the
+ * stored row reproduces the line that was sent. A digest of the lines a load sent can then be
+ * checked against the rows the destination holds without shipping them anywhere. Where a value is
+ * not in its canonical form (a float in exponent form, a timestamp with another offset), the lines
+ * differ and the caller compares row by row: a gap here costs time, never a wrong verdict.
+ */
 
 const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -44,7 +44,7 @@ function keyOrder(object: Record<string, unknown>): KeyOrder['sorted'] {
 /**
  * The text jsonb_out prints for a JSON value: keys in jsonb order, ", " and ": " separators, strings
  * escaped as JSON.stringify escapes them (the same set as PostgreSQL's escape_json), undefined
- * object members dropped as JSON.stringify drops them.
+ * object members dropped as JSON.stringify drops them. It is valid JSON input as well.
  */
 export function jsonbText(value: unknown): string {
   if (value === null || value === undefined) return 'null';
@@ -62,64 +62,50 @@ export function jsonbText(value: unknown): string {
   return out + '}';
 }
 
-/** The printer for a column of the given PostgreSQL type (information_schema data_type). */
-export function columnText(dataType: string): ColumnText {
+/** A column's COPY field: the value's canonical text, COPY-escaped (\N for NULL). */
+type FieldText = (value: unknown) => string;
+
+const NULL_FIELD = '\\N';
+
+function fieldText(dataType: string): FieldText {
   switch (dataType) {
     case 'uuid':
-      return (v) => (v === null || v === undefined ? null : String(v).toLowerCase());
+      return (v) => (v === null || v === undefined ? NULL_FIELD : copyEscape(String(v).toLowerCase()));
     case 'boolean':
-      // boolean::text says true/false (unlike boolout's t/f).
-      return (v) => (v === null || v === undefined ? null : v === true || v === 't' || v === 'true' ? 'true' : v === false || v === 'f' || v === 'false' ? 'false' : String(v));
+      return (v) => (v === null || v === undefined ? NULL_FIELD : v === true || v === 't' || v === 'true' ? 't' : v === false || v === 'f' || v === 'false' ? 'f' : copyEscape(String(v)));
     case 'jsonb':
-      return (v) => (v === null || v === undefined ? null : typeof v === 'string' ? v : jsonbText(v));
-    case 'json':
-      // json keeps its input text: what the load wrote is JSON.stringify's output.
-      return (v) => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
+      return (v) => (v === null || v === undefined ? NULL_FIELD : copyEscape(typeof v === 'string' ? v : jsonbText(v)));
     default:
-      return (v) => (v === null || v === undefined ? null : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+      // json keeps its input text, so JSON.stringify's output is what it prints back.
+      return (v) => (v === null || v === undefined ? NULL_FIELD : copyEscape(typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)));
   }
 }
 
-// array_out quotes an element that is empty, spells NULL, or holds a brace, comma, quote, backslash
-// or one of scanner_isspace's six characters; inside quotes it backslash-escapes quotes and backslashes.
-const NEEDS_QUOTES = /[{},"\\ \t\n\r\v\f]/;
-const QUOTE_ESCAPES = /["\\]/g;
+/** Types whose text never holds a character COPY escapes. */
+const PLAIN = new Set(['uuid', 'timestamp with time zone', 'timestamp without time zone', 'date', 'smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
 
-/** One element of a text[] as array_out prints it. */
-export function arrayElementText(text: string | null): string {
-  if (text === null) return 'NULL';
-  if (text === '' || NEEDS_QUOTES.test(text) || (text.length === 4 && text.toUpperCase() === 'NULL')) {
-    return `"${text.replace(QUOTE_ESCAPES, '\\$&')}"`;
-  }
-  return text;
+/** The SQL expression printing a stored column as fieldText writes it. */
+function fieldSql(column: string, dataType: string): string {
+  const escaped = (text: string) => `replace(replace(replace(replace(${text}, E'\\\\', E'\\\\\\\\'), E'\\n', E'\\\\n'), E'\\r', E'\\\\r'), E'\\t', E'\\\\t')`;
+  const value = dataType === 'boolean' ? `CASE WHEN ${column} THEN 't' WHEN NOT ${column} THEN 'f' END` : PLAIN.has(dataType) ? `${column}::text` : escaped(`${column}::text`);
+  return `coalesce(${value}, E'\\\\N')`;
 }
 
-export interface RowPrinter {
-  /** The row's text, from values in the order of the columns given to rowPrinter. */
-  text(values: readonly unknown[]): string;
-  /** The SQL expression that prints the same text from a table row. */
+export interface LinePrinter {
+  /** The COPY line (ending in a newline) of a row, from values in the order of the columns given. */
+  line(values: readonly unknown[]): string;
+  /** The SQL expression that prints the same line from a stored row. */
   sql: string;
 }
 
-/**
- * Prints rows of the given columns as one unambiguous line: the plain columns as a text[] literal,
- * then each json/jsonb column's own text after a tab (JSON text never holds a raw tab or newline,
- * so it needs no quoting; SQL NULL prints as \N, which no JSON text can be).
- */
-export function rowPrinter(columns: readonly { name: string; dataType: string }[], quote: (name: string) => string): RowPrinter {
-  const isJson = (c: { dataType: string }) => c.dataType === 'json' || c.dataType === 'jsonb';
-  const at = (wanted: boolean) => columns.flatMap((c, i) => (isJson(c) === wanted ? [{ i, print: columnText(c.dataType), name: c.name }] : []));
-  const plain = at(false);
-  const json = at(true);
+export function linePrinter(columns: readonly { name: string; dataType: string }[], quote: (name: string) => string): LinePrinter {
+  const fields = columns.map((c) => fieldText(c.dataType));
   return {
-    text(values) {
-      let out = '{';
-      for (let k = 0; k < plain.length; k++) out += (k ? ',' : '') + arrayElementText(plain[k].print(values[plain[k].i]));
-      out += '}';
-      for (const { i, print } of json) out += '\t' + (print(values[i]) ?? '\\N');
-      return out;
+    line(values) {
+      let out = '';
+      for (let i = 0; i < fields.length; i++) out += (i ? '\t' : '') + fields[i](values[i]);
+      return out + '\n';
     },
-    sql: `ARRAY[${plain.map((c) => `${quote(c.name)}::text`).join(', ')}]::text` +
-      json.map((c) => ` || E'\\t' || coalesce(${quote(c.name)}::text, E'\\\\N')`).join(''),
+    sql: columns.map((c) => fieldSql(quote(c.name), c.dataType)).join(` || E'\\t' || `) + ` || E'\\n'`,
   };
 }

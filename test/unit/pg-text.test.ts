@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { arrayElementText, jsonbText, rowPrinter } from '../../db/pg-text';
+import { copyEscape, copyLine } from '../../db/copy';
+import { jsonbText, linePrinter } from '../../db/pg-text';
 
-// The expected strings are PostgreSQL 17's own output (jsonb_out, array_out, bool::text); the
+// The expected strings are PostgreSQL 17's own output (jsonb_out, COPY TO's text format); the
 // integration tests check the printed digests against a real server as well.
 describe('pg-text: PostgreSQL text output reproduced', () => {
   it('prints jsonb with its key order (length, then bytes) and separators', () => {
@@ -22,33 +23,27 @@ describe('pg-text: PostgreSQL text output reproduced', () => {
     assert.equal(jsonbText({ é: 1, ab: 2, c: 3 }), '{"c": 3, "ab": 2, "é": 1}');
   });
 
-  it('quotes array elements exactly where array_out does', () => {
-    assert.equal(arrayElementText('plain'), 'plain');
-    assert.equal(arrayElementText(null), 'NULL');
-    assert.equal(arrayElementText('null'), '"null"');
-    assert.equal(arrayElementText(''), '""');
-    assert.equal(arrayElementText('a b'), '"a b"');
-    assert.equal(arrayElementText('a,b'), '"a,b"');
-    assert.equal(arrayElementText('{x}'), '"{x}"');
-    assert.equal(arrayElementText('say "hi" \\ bye'), '"say \\"hi\\" \\\\ bye"');
-    assert.equal(arrayElementText('line\nbreak'), '"line\nbreak"');
-    assert.equal(arrayElementText('naïve'), 'naïve');
+  it('escapes COPY text fields: backslash, newline, carriage return, tab; nothing else', () => {
+    assert.equal(copyEscape('plain, "quoted" naïve'), 'plain, "quoted" naïve');
+    assert.equal(copyEscape('a\\b\nc\rd\te'), 'a\\\\b\\nc\\rd\\te');
+    assert.equal(copyLine(['x', null, true, 3, { b: 1 }]), 'x\t\\N\tt\t3\t{"b":1}\n');
   });
 
-  it('prints a row: plain columns as a text[] literal, json columns after tabs, with the matching SQL', () => {
-    const printer = rowPrinter(
+  it('prints a row as the COPY line PostgreSQL prints back, with the SQL that prints it from the stored row', () => {
+    const printer = linePrinter(
       [
         { name: 'id', dataType: 'uuid' },
         { name: 'flag', dataType: 'boolean' },
         { name: 'data', dataType: 'jsonb' },
         { name: 'note', dataType: 'text' },
       ],
-      (n) => `"${n}"`,
+      (n: string) => `"${n}"`,
     );
-    assert.equal(printer.text(['ABCDEF00-0000-4000-8000-000000000001', false, { b: 2, a: [1] }, null]),
-      '{abcdef00-0000-4000-8000-000000000001,false,NULL}\t{"a": [1], "b": 2}');
-    assert.equal(printer.text(['abcdef00-0000-4000-8000-000000000001', true, null, 'x y']),
-      '{abcdef00-0000-4000-8000-000000000001,true,"x y"}\t\\N');
-    assert.equal(printer.sql, `ARRAY["id"::text, "flag"::text, "note"::text]::text || E'\\t' || coalesce("data"::text, E'\\\\N')`);
+    assert.equal(printer.line(['ABCDEF00-0000-4000-8000-000000000001', false, { b: 'x\ty', a: [1] }, null]),
+      'abcdef00-0000-4000-8000-000000000001\tf\t{"a": [1], "b": "x\\\\ty"}\t\\N\n');
+    assert.equal(printer.line(['abcdef00-0000-4000-8000-000000000001', true, null, 'two\nlines']),
+      'abcdef00-0000-4000-8000-000000000001\tt\t\\N\ttwo\\nlines\n');
+    assert.match(printer.sql, /^coalesce\("id"::text, E'\\\\N'\) \|\| E'\\t' \|\| coalesce\(CASE WHEN "flag" THEN 't' WHEN NOT "flag" THEN 'f' END/);
+    assert.match(printer.sql, /coalesce\(replace\(replace\(replace\(replace\("note"::text, /);
   });
 });
