@@ -57,24 +57,19 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
     });
   }
 
-  async function loadBatch({ runId, batchNo }: { runId: number; batchNo: number }): Promise<BatchResult> {
-    const started = Date.now();
-    const ctx = Context.current();
-    // Only a RUNNING run loads: a batch activity left behind by a terminated run must not write
-    // over what a newer run loaded.
-    const batch = (await pools.staging.query(
-      `UPDATE migration_batch b SET attempts = attempts + 1, started_at = now() FROM migration_run r
-       WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi`,
-      [runId, batchNo],
-    )).rows[0];
-    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, 'RunNotActive');
-    const [rows, branches, runDate] = await Promise.all([
-      readStagedRange(pools.staging, mapping, runId, batch.lo, batch.hi),
+  /**
+   * Reads and maps one key range, and prints the loaded rows as COPY lines in the form PostgreSQL
+   * prints the stored values back: the lines are both what is written and, digested, what the
+   * reconciliation checks the destination against. Only the lines (and the few issues) outlive this
+   * call: the staged and mapped rows are garbage before the destination write starts.
+   */
+  async function mapBatch(runId: number, batchNo: number, lo: number, hi: number) {
+    const [rows, branches, runDate, digests] = await Promise.all([
+      readStagedRange(pools.staging, mapping, runId, lo, hi),
       readBranches(pools.staging),
       readRunDate(pools.staging, runId),
+      valueDigests(pools.destination, mapping),
     ]);
-    ctx.heartbeat();
-
     const customers: unknown[][] = [];
     const profiles: unknown[][] = [];
     const issues: unknown[][] = [];
@@ -97,22 +92,34 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
         issues.push([runId, batchNo, code, r.severity, r.reason, r.field, r.value, row]);
       }
     }
-    ctx.heartbeat();
+    return { staged: rows.length, printed: digests.print(customers, profiles), issues, byType, warned };
+  }
 
-    // Printed once, as PostgreSQL prints the stored values back: the lines are both what is written
-    // and, digested, what the reconciliation checks the destination against.
-    const printed = (await valueDigests(pools.destination, mapping)).print(customers, profiles);
+  async function loadBatch({ runId, batchNo }: { runId: number; batchNo: number }): Promise<BatchResult> {
+    const started = Date.now();
+    const ctx = Context.current();
+    // Only a RUNNING run loads: a batch activity left behind by a terminated run must not write
+    // over what a newer run loaded.
+    const batch = (await pools.staging.query(
+      `UPDATE migration_batch b SET attempts = attempts + 1, started_at = now() FROM migration_run r
+       WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi`,
+      [runId, batchNo],
+    )).rows[0];
+    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, 'RunNotActive');
+    const { staged, printed, issues, byType, warned } = await mapBatch(runId, batchNo, batch.lo, batch.hi);
+    ctx.heartbeat();
     await writeDestination(printed);
     ctx.heartbeat();
     const expected = printed.digest;
+    const loaded = printed.ids.length;
 
     const result: BatchResult = {
       batchNo,
-      staged: rows.length,
-      loaded: customers.length,
-      rejected: rows.length - customers.length,
+      staged,
+      loaded,
+      rejected: staged - loaded,
       warned,
-      warnings: issues.length - (rows.length - customers.length),
+      warnings: issues.length - (staged - loaded),
       byType,
       durationMs: Date.now() - started,
     };

@@ -142,15 +142,22 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
    */
   async function checkRecorded(runId: number, batch: PlannedBatch): Promise<BatchCheck | null> {
     if (batch.status !== 'DONE' || !batch.expected || !batch.by_type) return null;
-    const ids = await pools.staging.query<{ id: string; code: number; rejected: boolean }>(
-      `SELECT u."customerId"::text AS id, s.customer_code AS code,
-              EXISTS (SELECT 1 FROM migration_issue i WHERE i.run_id = $1 AND i.batch_no = $4 AND i.customer_code = s.customer_code AND i.severity = 'REJECT') AS rejected
-       FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code AND u.customer_code BETWEEN $2 AND $3
-       WHERE s.extracted_run_id = $1 AND s.customer_code BETWEEN $2 AND $3`,
-      [runId, batch.lo, batch.hi, batch.batch_no],
-    );
-    const loadedIds = ids.rows.filter((r) => !r.rejected).map((r) => r.id);
-    const rejected = ids.rows.filter((r) => r.rejected);
+    // Two plain range reads (a correlated EXISTS per staged row was planned as a loop over the batch's issues).
+    const [ids, rejects] = await Promise.all([
+      pools.staging.query<{ id: string; code: number }>(
+        `SELECT u."customerId"::text AS id, s.customer_code AS code
+         FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code AND u.customer_code BETWEEN $2 AND $3
+         WHERE s.extracted_run_id = $1 AND s.customer_code BETWEEN $2 AND $3`,
+        [runId, batch.lo, batch.hi],
+      ),
+      pools.staging.query<{ code: number }>(
+        `SELECT customer_code AS code FROM migration_issue WHERE run_id = $1 AND batch_no = $2 AND severity = 'REJECT'`,
+        [runId, batch.batch_no],
+      ),
+    ]);
+    const rejectedCodes = new Set(rejects.rows.map((r) => r.code));
+    const loadedIds = ids.rows.filter((r) => !rejectedCodes.has(r.code)).map((r) => r.id);
+    const rejected = ids.rows.filter((r) => rejectedCodes.has(r.code));
     const recorded = Object.values(batch.by_type).reduce((t, c) => ({ staged: t.staged + c.staged, loaded: t.loaded + c.loaded, rejected: t.rejected + c.rejected }), { staged: 0, loaded: 0, rejected: 0 });
     if (recorded.staged !== ids.rowCount || recorded.loaded !== loadedIds.length || recorded.rejected !== rejected.length) return null;
 
