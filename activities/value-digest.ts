@@ -12,7 +12,7 @@ export interface BatchDigest {
   profileDigest: string;
 }
 
-/** Mapped rows as COPY text lines (in the order given), with their digest (taken in customer-id order). */
+/** Mapped rows as COPY text lines in customer-id order, with their digest. */
 export interface PrintedRows {
   /** Customer ids (lower case) in line order. */
   ids: string[];
@@ -31,12 +31,12 @@ export interface ValueDigests {
 export const sameDigest = (a: BatchDigest, b: BatchDigest | null | undefined): boolean =>
   !!b && a.customers === b.customers && a.profiles === b.profiles && a.customerDigest === b.customerDigest && a.profileDigest === b.profileDigest;
 
-function sha256(lines: readonly string[], order: readonly number[]): string {
+function sha256(lines: readonly string[]): string {
   const hash = createHash('sha256');
   // One update per ~256 KB, not per line: each update call costs more than hashing a line.
   let chunk = '';
-  for (const i of order) {
-    chunk += lines[i];
+  for (const line of lines) {
+    chunk += line;
     if (chunk.length > 256 * 1024) {
       hash.update(chunk);
       chunk = '';
@@ -73,17 +73,17 @@ async function buildValueDigests(destination: Pool, mapping: CompiledMapping): P
 
   return {
     print(customers, profiles) {
-      const ids = customers.map((row) => String(row[customerKeyAt]).toLowerCase());
-      // The lines keep the given (source key) order: rows written in key order keep the destination's
-      // ascending indexes (customerNumber) appending at their right edge. Only the digest goes by id.
-      const order = ids.map((_, i) => i).sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
-      const customerLines = customers.map((row) => customer.line(row));
-      const profileLines = profiles.map((row) => profile.line(row));
+      const keys = customers.map((row) => String(row[customerKeyAt]).toLowerCase());
+      // Lines in id order: the digest's order, and the order in which the id indexes (customer's key,
+      // customer_profile.customerId) take them best (measured: 118 s against 132 s in key order at 1M).
+      const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+      const customerLines = order.map((i) => customer.line(customers[i]));
+      const profileLines = order.map((i) => profile.line(profiles[i]));
       return {
-        ids,
+        ids: order.map((i) => keys[i]),
         customerLines,
         profileLines,
-        digest: { customers: customerLines.length, customerDigest: sha256(customerLines, order), profiles: profileLines.length, profileDigest: sha256(profileLines, order) },
+        digest: { customers: customerLines.length, customerDigest: sha256(customerLines), profiles: profileLines.length, profileDigest: sha256(profileLines) },
       };
     },
     held: async (customerIds) => (await destination.query<BatchDigest>(heldSql, [customerIds])).rows[0],
