@@ -313,8 +313,9 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
 
     const total = (counts: Record<string, TypeCounts>, f: keyof TypeCounts) => Object.values(counts).reduce((n, c) => n + c[f], 0);
     const staged = stagedTotal.rows[0].n;
-    const typeLines = Object.entries(recomputed)
-      .sort(([a], [b]) => a.localeCompare(b))
+    // By type name: batches finish in any order, the report must not.
+    const byType = Object.fromEntries(Object.entries(recomputed).sort(([a], [b]) => a.localeCompare(b)));
+    const typeLines = Object.entries(byType)
       .map(([type, c]) => `${type}: staged ${c.staged} = loaded ${c.loaded} + rejected ${c.rejected}`)
       .join('; ');
     const checks: ReconciliationCheck[] = [
@@ -355,7 +356,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     const reconciliation: Reconciliation = {
       ok: checks.every((c) => c.ok),
       checkedAt: new Date().toISOString(),
-      byType: recomputed,
+      byType,
       checks,
       stale: { count: stale.count, examples: stale.examples },
       deletedInSource: { count: deletedInSource.count, examples: deletedInSource.examples },
