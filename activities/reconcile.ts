@@ -13,6 +13,12 @@ import { sameDigest, valueDigests, type BatchDigest } from './value-digest';
 const EXAMPLES = 20;
 const PAGE = 50_000;
 
+/** A staged customer: its stable id and source code. */
+interface Customer {
+  id: string;
+  code: number;
+}
+
 interface PlannedBatch {
   batch_no: number;
   lo: number;
@@ -52,8 +58,9 @@ function addCounts(into: Record<string, TypeCounts>, from: Record<string, TypeCo
 
 /**
  * The end-of-run proof (contract section 5): counts per customer type, ids against customer_uuids,
- * no orphan destination rows, and a value check that maps every staged row of the run again and
- * compares it, column by column, with what the destination holds.
+ * no orphan destination rows, and a value check: every batch's destination rows against the digest
+ * its load recorded, and a sample of batches (all of any batch that differs) mapped again from
+ * staging and compared with what the destination holds.
  */
 export function createReconcileActivities({ pools, mapping, config }: ActivityDeps) {
   const dest = mapping.destination;
@@ -76,6 +83,17 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
   const compareProfiles = compareSql('rec_profile', profileTable, dest.profileTable, dest.profileColumns, '"customerId"',
     `t.${ident(dest.profileKey)} IS DISTINCT FROM e.${ident(dest.profileKey)} AS wrong_id`);
 
+  /** Adds to `into` the codes of those customers the destination holds (stale, deleted in source). */
+  async function addHeld(customers: readonly Customer[], into: Findings): Promise<void> {
+    for (let from = 0; from < customers.length; from += PAGE) {
+      const page = customers.slice(from, from + PAGE);
+      const held = await pools.destination.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [page.map((c) => c.id)]);
+      const heldIds = new Set(held.rows.map((r) => r.id as string));
+      for (const c of page) if (heldIds.has(c.id)) into.add(c.code);
+      if (customers.length > PAGE) Context.current().heartbeat();
+    }
+  }
+
   /**
    * The value check of one batch by re-applying the mapping to its staged rows: their digest against
    * the destination's, and on a difference a row-by-row comparison that names the rows and columns.
@@ -86,7 +104,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     const codeOf = new Map<string, number>();
     const customers: unknown[][] = [];
     const profiles: unknown[][] = [];
-    const rejectedIds: string[] = [];
+    const rejected: Customer[] = [];
     for (const s of staged) {
       const result = mapping.mapRow(s.row, { runDate, customerId: s.customerId, customerProfileId: s.customerProfileId }, branches);
       const counts = (byType[result.customerType ?? UNKNOWN_TYPE] ??= { staged: 0, loaded: 0, rejected: 0 });
@@ -94,7 +112,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       codeOf.set(s.customerId, s.code);
       if (!result.ok) {
         counts.rejected++;
-        rejectedIds.push(s.customerId);
+        rejected.push({ id: s.customerId, code: s.code });
         continue;
       }
       counts.loaded++;
@@ -107,8 +125,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     const mismatched = new Findings();
     const stale = new Findings();
     const mismatchedColumns = new Set<string>();
-    const held = await pools.destination.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [rejectedIds]);
-    for (const r of held.rows) stale.add(codeOf.get(r.id)!);
+    await addHeld(rejected, stale);
     const digests = await valueDigests(pools.destination, mapping);
     const printed = digests.print(customers, profiles);
     if (sameDigest(printed.digest, await digests.held(printed.ids))) {
@@ -144,7 +161,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     if (batch.status !== 'DONE' || !batch.expected || !batch.by_type) return null;
     // Two plain range reads (a correlated EXISTS per staged row was planned as a loop over the batch's issues).
     const [ids, rejects] = await Promise.all([
-      pools.staging.query<{ id: string; code: number }>(
+      pools.staging.query<Customer>(
         `SELECT u."customerId"::text AS id, s.customer_code AS code
          FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code AND u.customer_code BETWEEN $2 AND $3
          WHERE s.extracted_run_id = $1 AND s.customer_code BETWEEN $2 AND $3`,
@@ -162,14 +179,9 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     if (recorded.staged !== ids.rowCount || recorded.loaded !== loadedIds.length || recorded.rejected !== rejected.length) return null;
 
     const digests = await valueDigests(pools.destination, mapping);
-    const [held, heldRejected] = await Promise.all([
-      digests.held(loadedIds),
-      pools.destination.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [rejected.map((r) => r.id)]),
-    ]);
-    if (!sameDigest(held, batch.expected)) return null;
     const stale = new Findings();
-    const codeOf = new Map(rejected.map((r) => [r.id, r.code]));
-    for (const r of heldRejected.rows) stale.add(codeOf.get(r.id)!);
+    const [held] = await Promise.all([digests.held(loadedIds), addHeld(rejected, stale)]);
+    if (!sameDigest(held, batch.expected)) return null;
     return { byType: batch.by_type, missing: new Findings(), wrongIds: new Findings(), mismatched: new Findings(), stale, mismatchedColumns: new Set() };
   }
 
@@ -215,12 +227,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
          WHERE NOT EXISTS (SELECT 1 FROM rec_source_codes c WHERE c.id = s.customer_code) ORDER BY s.customer_code`,
       ),
     );
-    for (let from = 0; from < gone.rows.length; from += PAGE) {
-      const page = gone.rows.slice(from, from + PAGE);
-      const held = await pools.destination.query(`SELECT ${key}::text AS id FROM ${customerTable} WHERE ${key} = ANY($1::uuid[])`, [page.map((r) => r.id)]);
-      const heldIds = new Set(held.rows.map((r) => r.id));
-      for (const r of page) if (heldIds.has(r.id)) deleted.add(Number(r.code));
-    }
+    await addHeld(gone.rows.map((r) => ({ id: r.id, code: Number(r.code) })), deleted);
     return deleted;
   }
 
@@ -240,16 +247,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
        ORDER BY s.customer_code`,
       [runId],
     );
-    for (let from = 0; from < candidates.rows.length; from += PAGE) {
-      const page = candidates.rows.slice(from, from + PAGE);
-      const held = await pools.destination.query(
-        `SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`,
-        [page.map((r) => r.id)],
-      );
-      const heldIds = new Set(held.rows.map((r) => r.id));
-      for (const r of page) if (heldIds.has(r.id)) stale.add(Number(r.code));
-      Context.current().heartbeat();
-    }
+    await addHeld(candidates.rows.map((r) => ({ id: r.id, code: Number(r.code) })), stale);
     return stale;
   }
 

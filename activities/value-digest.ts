@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import { ident, qualified } from '../db/copy';
+import { chunked, ident, qualified } from '../db/copy';
 import { linePrinter, type LinePrinter } from '../db/pg-text';
 import type { CompiledMapping } from '../mapping/types';
 
@@ -33,16 +33,8 @@ export const sameDigest = (a: BatchDigest, b: BatchDigest | null | undefined): b
 
 function sha256(lines: readonly string[]): string {
   const hash = createHash('sha256');
-  // One update per ~256 KB, not per line: each update call costs more than hashing a line.
-  let chunk = '';
-  for (const line of lines) {
-    chunk += line;
-    if (chunk.length > 256 * 1024) {
-      hash.update(chunk);
-      chunk = '';
-    }
-  }
-  return hash.update(chunk).digest('hex');
+  for (const chunk of chunked(lines)) hash.update(chunk);
+  return hash.digest('hex');
 }
 
 /**
