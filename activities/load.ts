@@ -1,22 +1,35 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { copyIntoTemp, copyLines, copyRows, ident, qualified } from '../db/copy';
+import { copyChunks, copyIntoTemp, copyLines, copyRows, ident, qualified } from '../db/copy';
+import type { Pools } from '../db/pools';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
+import type { CompiledMapping } from '../mapping/types';
 import type { ActivityDeps } from './deps';
-import { FailureType } from './errors';
-import { readBranches, readRunDate, readStagedRange, UNKNOWN_TYPE } from './staged';
+import { eachStagedRow, readBranches, readRunDate, UNKNOWN_TYPE } from './staged';
 import type { BatchResult, TypeCounts } from './types';
 import { valueDigests, type PrintedRows } from './value-digest';
 
 const ISSUE_COLUMNS = ['run_id', 'batch_no', 'customer_code', 'severity', 'reason', 'field', 'value', 'source_row'] as const;
 
+/** One planned key range of a run, claimed for loading. */
+interface BatchJob {
+  runId: number;
+  batchNo: number;
+  lo: number;
+  hi: number;
+  /** When the attempt started (ms since the epoch): the batch's durationMs counts from here. */
+  started: number;
+}
+
+/** What a batch loader needs: staging and destination pools and the compiled mapping. */
+type LoaderDeps = { pools: Pick<Pools, 'staging' | 'destination'>; mapping: CompiledMapping };
+
 /**
- * One batch = one key range of the run's staged rows. Map them, upsert both destination tables in
- * one destination transaction, then replace the batch's recorded rejects/warnings and result in
+ * Loads one batch = one key range of the run's staged rows: map them, write both destination tables
+ * in one destination transaction, then replace the batch's recorded rejects/warnings and result in
  * staging. Re-running a batch any number of times gives the same destination and the same records.
  */
-export function createLoadActivities({ pools, mapping }: ActivityDeps) {
+function createBatchLoader({ pools, mapping }: LoaderDeps): (job: BatchJob) => Promise<BatchResult> {
   const dest = mapping.destination;
   const customerTable = qualified(dest.schema, dest.customerTable);
   const profileTable = qualified(dest.schema, dest.profileTable);
@@ -38,13 +51,17 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
    * upsert. Batches are disjoint key ranges and runs never overlap, so no other writer inserts
    * these ids meanwhile; if one did, the unique key would fail the batch and its retry upserts.
    */
-  async function writeDestination({ ids, customerLines, profileLines }: PrintedRows): Promise<void> {
+  async function writeDestination({ ids, customerLines, profileLines, customerChunks, profileChunks }: PrintedRows): Promise<void> {
     await withTransaction(pools.destination, async (client) => {
       const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
       const existing = new Set(held.rows.map((r) => r.id as string));
       const isNew = (_: string, i: number) => !existing.has(ids[i]);
       const isHeld = (_: string, i: number) => existing.has(ids[i]);
-      if (existing.size < ids.length) {
+      if (existing.size === 0) {
+        // All new (a first load): the bytes the digest was taken of go out as they are.
+        await copyChunks(client, customerTable, dest.customerColumns, customerChunks);
+        await copyChunks(client, profileTable, dest.profileColumns, profileChunks);
+      } else if (existing.size < ids.length) {
         await copyLines(client, customerTable, dest.customerColumns, customerLines.filter(isNew));
         await copyLines(client, profileTable, dest.profileColumns, profileLines.filter(isNew));
       }
@@ -60,30 +77,27 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
   /**
    * Reads and maps one key range, and prints the loaded rows as COPY lines in the form PostgreSQL
    * prints the stored values back: the lines are both what is written and, digested, what the
-   * reconciliation checks the destination against. Only the lines (and the few issues) outlive this
-   * call: the staged and mapped rows are garbage before the destination write starts.
+   * reconciliation checks the destination against. Rows are mapped and printed as they arrive, a
+   * thousand at a time: only the lines (and the few issues) are ever held for the whole batch.
    */
-  async function mapBatch(runId: number, batchNo: number, lo: number, hi: number) {
-    const [rows, branches, runDate, digests] = await Promise.all([
-      readStagedRange(pools.staging, mapping, runId, lo, hi),
-      readBranches(pools.staging),
-      readRunDate(pools.staging, runId),
-      valueDigests(pools.destination, mapping),
-    ]);
-    const customers: unknown[][] = [];
-    const profiles: unknown[][] = [];
+  async function mapBatch(job: BatchJob) {
+    const { runId, batchNo } = job;
+    const [branches, runDate, digests] = await Promise.all([readBranches(pools.staging), readRunDate(pools.staging, runId), valueDigests(pools.destination, mapping)]);
+    const printer = digests.printer();
     const issues: unknown[][] = [];
     const byType: Record<string, TypeCounts> = {};
     let warned = 0;
-    for (const { code, row, customerId, customerProfileId } of rows) {
+    const staged = await eachStagedRow(pools.staging, mapping, job, ({ code, row, customerId, customerProfileId }) => {
       const result = mapping.mapRow(row, { runDate, customerId, customerProfileId }, branches);
       const type = result.customerType ?? UNKNOWN_TYPE;
       const counts = (byType[type] ??= { staged: 0, loaded: 0, rejected: 0 });
       counts.staged++;
       if (result.ok) {
         counts.loaded++;
-        customers.push(dest.customerColumns.map((c) => result.customer[c]));
-        profiles.push(dest.profileColumns.map((c) => result.profile[c]));
+        printer.add(
+          dest.customerColumns.map((c) => result.customer[c]),
+          dest.profileColumns.map((c) => result.profile[c]),
+        );
         if (result.warnings.length) warned++;
         for (const w of result.warnings) issues.push([runId, batchNo, code, w.severity, w.reason, w.field, w.value, row]);
       } else {
@@ -91,28 +105,15 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
         const r = result.reject;
         issues.push([runId, batchNo, code, r.severity, r.reason, r.field, r.value, row]);
       }
-    }
-    return { staged: rows.length, printed: digests.print(customers, profiles), issues, byType, warned };
+    });
+    return { staged, printed: printer.finish(), issues, byType, warned };
   }
 
-  async function loadBatch({ runId, batchNo }: { runId: number; batchNo: number }): Promise<BatchResult> {
-    const started = Date.now();
-    const ctx = Context.current();
-    // Only a RUNNING run loads: a batch activity left behind by a terminated run must not write
-    // over what a newer run loaded.
-    const batch = (await pools.staging.query(
-      `UPDATE migration_batch b SET attempts = attempts + 1, started_at = now() FROM migration_run r
-       WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi`,
-      [runId, batchNo],
-    )).rows[0];
-    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, 'RunNotActive');
-    const { staged, printed, issues, byType, warned } = await mapBatch(runId, batchNo, batch.lo, batch.hi);
-    ctx.heartbeat();
+  return async function loadRange(job: BatchJob): Promise<BatchResult> {
+    const { runId, batchNo } = job;
+    const { staged, printed, issues, byType, warned } = await mapBatch(job);
     await writeDestination(printed);
-    ctx.heartbeat();
-    const expected = printed.digest;
     const loaded = printed.ids.length;
-
     const result: BatchResult = {
       batchNo,
       staged,
@@ -121,7 +122,7 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
       warned,
       warnings: issues.length - (staged - loaded),
       byType,
-      durationMs: Date.now() - started,
+      durationMs: Date.now() - job.started,
     };
     await withTransaction(pools.staging, async (staging) => {
       await staging.query('DELETE FROM migration_issue WHERE run_id = $1 AND batch_no = $2', [runId, batchNo]);
@@ -129,9 +130,29 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
       await staging.query(
         `UPDATE migration_batch SET status = 'DONE', staged = $3, loaded = $4, rejected = $5, warned = $6, by_type = $7,
            expected = $8, error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
-        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType, expected],
+        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType, printed.digest],
       );
     });
+    return result;
+  };
+}
+
+/** The loadBatch activity: claims the batch (only for a RUNNING run), then loads it. */
+export function createLoadActivities({ pools, mapping }: ActivityDeps) {
+  const loadRange = createBatchLoader({ pools, mapping });
+
+  async function loadBatch({ runId, batchNo }: { runId: number; batchNo: number }): Promise<BatchResult> {
+    const started = Date.now();
+    // Only a RUNNING run loads: a batch activity left behind by a terminated run must not write
+    // over what a newer run loaded.
+    const batch = (await pools.staging.query(
+      `UPDATE migration_batch b SET attempts = attempts + 1, started_at = now() FROM migration_run r
+       WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi`,
+      [runId, batchNo],
+    )).rows[0];
+    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, 'RunNotActive');
+    const job: BatchJob = { runId, batchNo, lo: batch.lo, hi: batch.hi, started };
+    const result = await loadRange(job);
     log('info', 'batch loaded', { runId, batchNo, staged: result.staged, loaded: result.loaded, rejected: result.rejected, ms: result.durationMs });
     return result;
   }

@@ -6,7 +6,7 @@ import { copyIntoTemp, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
-import { readBranches, readRunDate, readStagedRange, UNKNOWN_TYPE } from './staged';
+import { eachStagedRow, readBranches, readRunDate, UNKNOWN_TYPE } from './staged';
 import type { Reconciliation, ReconciliationCheck, TypeCounts } from './types';
 import { sameDigest, valueDigests, type BatchDigest } from './value-digest';
 
@@ -99,13 +99,12 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
    * the destination's, and on a difference a row-by-row comparison that names the rows and columns.
    */
   async function remapBatch(runId: number, lo: number, hi: number, runDate: string, branches: Awaited<ReturnType<typeof readBranches>>): Promise<BatchCheck> {
-    const staged = await readStagedRange(pools.staging, mapping, runId, lo, hi);
+    const digests = await valueDigests(pools.destination, mapping);
+    const printer = digests.printer();
     const byType: Record<string, TypeCounts> = {};
     const codeOf = new Map<string, number>();
-    const customers: unknown[][] = [];
-    const profiles: unknown[][] = [];
     const rejected: Customer[] = [];
-    for (const s of staged) {
+    await eachStagedRow(pools.staging, mapping, { runId, lo, hi }, (s) => {
       const result = mapping.mapRow(s.row, { runDate, customerId: s.customerId, customerProfileId: s.customerProfileId }, branches);
       const counts = (byType[result.customerType ?? UNKNOWN_TYPE] ??= { staged: 0, loaded: 0, rejected: 0 });
       counts.staged++;
@@ -113,12 +112,14 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       if (!result.ok) {
         counts.rejected++;
         rejected.push({ id: s.customerId, code: s.code });
-        continue;
+        return;
       }
       counts.loaded++;
-      customers.push(dest.customerColumns.map((c) => result.customer[c]));
-      profiles.push(dest.profileColumns.map((c) => result.profile[c]));
-    }
+      printer.add(
+        dest.customerColumns.map((c) => result.customer[c]),
+        dest.profileColumns.map((c) => result.profile[c]),
+      );
+    });
 
     const missing = new Findings();
     const wrongIds = new Findings();
@@ -126,8 +127,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     const stale = new Findings();
     const mismatchedColumns = new Set<string>();
     await addHeld(rejected, stale);
-    const digests = await valueDigests(pools.destination, mapping);
-    const printed = digests.print(customers, profiles);
+    const printed = printer.finish();
     if (sameDigest(printed.digest, await digests.held(printed.ids))) {
       return { byType, missing, wrongIds, mismatched, stale, mismatchedColumns };
     }

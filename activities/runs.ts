@@ -128,16 +128,28 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
     await pools.staging.query(`UPDATE migration_run SET phase = $2 WHERE run_id = $1`, [runId, phase]);
   }
 
-  /** Gives each newly staged code its two ids, once; existing codes keep theirs forever. */
+  /**
+   * Gives each newly staged code its two ids, once; existing codes keep theirs forever. Two halves of
+   * the key range run at once (one statement is one core; generating the ids is CPU-bound), each its
+   * own transaction: a retry only inserts what is still missing.
+   */
   async function assignUuids({ runId }: { runId: number }): Promise<{ assigned: number }> {
     await setPhase(runId, 'assigning-ids');
-    const result = await pools.staging.query(
-      `INSERT INTO customer_uuids (customer_code, "customerId", "customerProfileId")
-       SELECT customer_code, gen_random_uuid(), gen_random_uuid() FROM stg_customer WHERE extracted_run_id = $1
-       ON CONFLICT (customer_code) DO NOTHING`,
-      [runId],
+    const range = (await pools.staging.query(`SELECT min(customer_code) AS lo, max(customer_code) AS hi FROM stg_customer WHERE extracted_run_id = $1`, [runId])).rows[0];
+    if (range.lo === null) return { assigned: 0 };
+    const middle = Math.floor((range.lo + range.hi) / 2);
+    const halves = await Promise.all(
+      [[range.lo, middle], [middle + 1, range.hi]].map(([lo, hi]) =>
+        pools.staging.query(
+          `INSERT INTO customer_uuids (customer_code, "customerId", "customerProfileId")
+           SELECT customer_code, gen_random_uuid(), gen_random_uuid() FROM stg_customer
+           WHERE extracted_run_id = $1 AND customer_code BETWEEN $2 AND $3
+           ON CONFLICT (customer_code) DO NOTHING`,
+          [runId, lo, hi],
+        ),
+      ),
     );
-    return { assigned: result.rowCount ?? 0 };
+    return { assigned: halves.reduce((n, r) => n + (r.rowCount ?? 0), 0) };
   }
 
   /** Cuts the run's staged codes into key ranges of batchSize rows; planned once, then read back. */

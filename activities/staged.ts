@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { ident } from '../db/copy';
+import { withTransaction } from '../db/transaction';
 import type { BranchLookup, BranchRef, CompiledMapping, SourceRow } from '../mapping/types';
 
 export interface StagedRow {
@@ -9,31 +10,51 @@ export interface StagedRow {
   customerProfileId: string;
 }
 
+/** Rows per FETCH: a batch's staged rows never all sit in memory at once, only this many. */
+const FETCH_ROWS = 1000;
+
 /**
- * Reads one key range of a run's staged rows with their stable ids. Load and reconciliation both go
- * through here, so the value check sees exactly what the load saw.
+ * Visits one key range of a run's staged rows, in key order, with their stable ids. Load and
+ * reconciliation both read through here, so the value check sees exactly what the load saw. The
+ * rows come through a cursor, a thousand at a time: the caller keeps what it makes of them (COPY
+ * lines), never the parsed rows of the whole batch.
  *
  * The range repeated on customer_uuids lets PostgreSQL merge two index range scans; without it the
  * planner hashes the whole of customer_uuids for every batch (a scan of millions of rows each).
  * (Reading through COPY TO with a hand parser was measured too: slower than pg's row parser.)
  */
-export async function readStagedRange(staging: Pool, mapping: CompiledMapping, runId: number, lo: number, hi: number): Promise<StagedRow[]> {
+export async function eachStagedRow(
+  staging: Pool,
+  mapping: CompiledMapping,
+  { runId, lo, hi }: { runId: number; lo: number; hi: number },
+  visit: (row: StagedRow) => void,
+): Promise<number> {
   const key = mapping.source.key;
   const columns = mapping.source.columns.map((c) => `s.${ident(c)}`).join(', ');
-  const result = await staging.query({
-    text: `SELECT ${columns}, u."customerId" AS "__customerId", u."customerProfileId" AS "__customerProfileId"
-           FROM stg_customer s
-           LEFT JOIN customer_uuids u ON u.customer_code = s.${ident(key)} AND u.customer_code BETWEEN $2 AND $3
-           WHERE s.extracted_run_id = $1 AND s.${ident(key)} BETWEEN $2 AND $3
-           ORDER BY s.${ident(key)}`,
-    values: [runId, lo, hi],
+  let count = 0;
+  await withTransaction(staging, async (client) => {
+    await client.query({
+      text: `DECLARE staged_range NO SCROLL CURSOR FOR
+             SELECT ${columns}, u."customerId" AS "__customerId", u."customerProfileId" AS "__customerProfileId"
+             FROM stg_customer s
+             LEFT JOIN customer_uuids u ON u.customer_code = s.${ident(key)} AND u.customer_code BETWEEN $2 AND $3
+             WHERE s.extracted_run_id = $1 AND s.${ident(key)} BETWEEN $2 AND $3
+             ORDER BY s.${ident(key)}`,
+      values: [runId, lo, hi],
+    });
+    for (;;) {
+      const { rows } = await client.query(`FETCH ${FETCH_ROWS} FROM staged_range`);
+      for (const r of rows) {
+        const { __customerId, __customerProfileId, ...row } = r;
+        const code = Number(row[key]);
+        if (!__customerId || !__customerProfileId) throw new Error(`staged code ${code} has no customer_uuids row (assignUuids did not run for run ${runId})`);
+        visit({ code, row: row as SourceRow, customerId: __customerId, customerProfileId: __customerProfileId });
+      }
+      count += rows.length;
+      if (rows.length < FETCH_ROWS) break;
+    }
   });
-  return result.rows.map((r) => {
-    const { __customerId, __customerProfileId, ...row } = r;
-    const code = Number(row[key]);
-    if (!__customerId || !__customerProfileId) throw new Error(`staged code ${code} has no customer_uuids row (assignUuids did not run for run ${runId})`);
-    return { code, row: row as SourceRow, customerId: __customerId, customerProfileId: __customerProfileId };
-  });
+  return count;
 }
 
 /** branch_map is small reference data: read whole, keyed by code as stored. */

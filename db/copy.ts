@@ -49,10 +49,25 @@ export function* chunked(lines: Iterable<string>): Generator<string> {
   if (chunk) yield chunk;
 }
 
+/** Lines in UTF-8 pieces of about 256 KB, encoded once: for a COPY and a digest of the same bytes. */
+export function encodedChunks(lines: Iterable<string>): Buffer[] {
+  return Array.from(chunked(lines), (chunk) => Buffer.from(chunk, 'utf8'));
+}
+
+/** Streams COPY text (pieces of whole lines, each line ending in a newline) into `table` with COPY FROM STDIN. */
+async function copyText(client: PoolClient, table: string, columns: readonly string[], pieces: Iterable<string | Buffer>): Promise<void> {
+  const sql = `COPY ${table} (${columns.map(ident).join(', ')}) FROM STDIN`;
+  await pipeline(Readable.from(pieces), client.query(copyFrom(sql)));
+}
+
 /** Streams lines of COPY's text format (each ending in a newline) into `table` with COPY FROM STDIN. */
 export async function copyLines(client: PoolClient, table: string, columns: readonly string[], lines: Iterable<string>): Promise<void> {
-  const sql = `COPY ${table} (${columns.map(ident).join(', ')}) FROM STDIN`;
-  await pipeline(Readable.from(chunked(lines)), client.query(copyFrom(sql)));
+  await copyText(client, table, columns, chunked(lines));
+}
+
+/** Streams lines already encoded by encodedChunks into `table` with COPY FROM STDIN. */
+export async function copyChunks(client: PoolClient, table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
+  await copyText(client, table, columns, chunks);
 }
 
 /** Streams rows (arrays of values in `columns` order) into `table` with COPY FROM STDIN. */
