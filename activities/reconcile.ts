@@ -300,8 +300,9 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       log('debug', 'reconciliation step done', { runId, step: name, ms: Date.now() - started });
       return result;
     };
-    await timed('value check', Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker)));
-    const [orphans, deletedInSource, staleEarlier] = await Promise.all([
+    // The whole-table checks run alongside the per-batch value check: they all only read.
+    const [, orphans, deletedInSource, staleEarlier] = await Promise.all([
+      timed('value check', Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))),
       timed('orphans', findOrphans()),
       timed('deleted in source', findDeletedInSource()),
       timed('stale from earlier runs', findStaleFromEarlierRuns(runId)),
