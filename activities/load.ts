@@ -5,7 +5,7 @@ import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import type { CompiledMapping } from '../mapping/types';
 import type { ActivityDeps } from './deps';
-import { eachStagedRow, readBranches, readRunDate, sourceRow, UNKNOWN_TYPE } from './staged';
+import { eachStagedRow, readBranches, readRunDate, UNKNOWN_TYPE } from './staged';
 import type { BatchResult, TypeCounts } from './types';
 import { valueDigests, type PrintedRows } from './value-digest';
 
@@ -98,15 +98,12 @@ function createBatchLoader({ pools, mapping }: LoaderDeps): (job: BatchJob) => P
           dest.customerColumns.map((c) => result.customer[c]),
           dest.profileColumns.map((c) => result.profile[c]),
         );
-        if (result.warnings.length) {
-          warned++;
-          const source = sourceRow(row);
-          for (const w of result.warnings) issues.push([runId, batchNo, code, w.severity, w.reason, w.field, w.value, source]);
-        }
+        if (result.warnings.length) warned++;
+        for (const w of result.warnings) issues.push([runId, batchNo, code, w.severity, w.reason, w.field, w.value, row]);
       } else {
         counts.rejected++;
         const r = result.reject;
-        issues.push([runId, batchNo, code, r.severity, r.reason, r.field, r.value, sourceRow(row)]);
+        issues.push([runId, batchNo, code, r.severity, r.reason, r.field, r.value, row]);
       }
     });
     return { staged, printed: printer.finish(), issues, byType, warned };

@@ -5,19 +5,9 @@ import type { BranchLookup, BranchRef, CompiledMapping, SourceRow } from '../map
 
 export interface StagedRow {
   code: number;
-  /** The staged columns, plus the two id columns under ID_COLUMNS' names (the mapping reads only its own columns). */
   row: SourceRow;
   customerId: string;
   customerProfileId: string;
-}
-
-/** Where a staged row carries its ids: not copied out of the row, a copy per row cost a tenth of the load's CPU. */
-const ID_COLUMNS = { customerId: '__customerId', customerProfileId: '__customerProfileId' } as const;
-
-/** The staged row as the source holds it (no id columns): what an issue records as source_row. */
-export function sourceRow(row: SourceRow): SourceRow {
-  const { [ID_COLUMNS.customerId]: _id, [ID_COLUMNS.customerProfileId]: _profileId, ...source } = row;
-  return source;
 }
 
 /** Rows per FETCH: a batch's staged rows never all sit in memory at once, only this many. */
@@ -45,7 +35,7 @@ export async function eachStagedRow(
   await withTransaction(staging, async (client) => {
     await client.query({
       text: `DECLARE staged_range NO SCROLL CURSOR FOR
-             SELECT ${columns}, u."customerId" AS ${ident(ID_COLUMNS.customerId)}, u."customerProfileId" AS ${ident(ID_COLUMNS.customerProfileId)}
+             SELECT ${columns}, u."customerId" AS "__customerId", u."customerProfileId" AS "__customerProfileId"
              FROM stg_customer s
              LEFT JOIN customer_uuids u ON u.customer_code = s.${ident(key)} AND u.customer_code BETWEEN $2 AND $3
              WHERE s.extracted_run_id = $1 AND s.${ident(key)} BETWEEN $2 AND $3
@@ -54,12 +44,11 @@ export async function eachStagedRow(
     });
     for (;;) {
       const { rows } = await client.query(`FETCH ${FETCH_ROWS} FROM staged_range`);
-      for (const row of rows) {
+      for (const r of rows) {
+        const { __customerId, __customerProfileId, ...row } = r;
         const code = Number(row[key]);
-        const customerId = row[ID_COLUMNS.customerId];
-        const customerProfileId = row[ID_COLUMNS.customerProfileId];
-        if (!customerId || !customerProfileId) throw new Error(`staged code ${code} has no customer_uuids row (assignUuids did not run for run ${runId})`);
-        visit({ code, row, customerId, customerProfileId });
+        if (!__customerId || !__customerProfileId) throw new Error(`staged code ${code} has no customer_uuids row (assignUuids did not run for run ${runId})`);
+        visit({ code, row: row as SourceRow, customerId: __customerId, customerProfileId: __customerProfileId });
       }
       count += rows.length;
       if (rows.length < FETCH_ROWS) break;
