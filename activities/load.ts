@@ -1,12 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { copyChunks, copyIntoTemp, copyLines, copyRows, ident, qualified } from '../db/copy';
-import type { Pools } from '../db/pools';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
-import type { CompiledMapping } from '../mapping/types';
 import type { ActivityDeps } from './deps';
-import { eachStagedRow, readBranches, readRunDate, UNKNOWN_TYPE } from './staged';
-import type { BatchResult, TypeCounts } from './types';
+import { mapStagedRange, readBranches, readRunDate } from './staged';
+import type { BatchResult } from './types';
 import { valueDigests, type PrintedRows } from './value-digest';
 
 const ISSUE_COLUMNS = ['run_id', 'batch_no', 'customer_code', 'severity', 'reason', 'field', 'value', 'source_row'] as const;
@@ -17,19 +15,14 @@ interface BatchJob {
   batchNo: number;
   lo: number;
   hi: number;
-  /** When the attempt started (ms since the epoch): the batch's durationMs counts from here. */
-  started: number;
 }
 
-/** What a batch loader needs: staging and destination pools and the compiled mapping. */
-type LoaderDeps = { pools: Pick<Pools, 'staging' | 'destination'>; mapping: CompiledMapping };
-
 /**
- * Loads one batch = one key range of the run's staged rows: map them, write both destination tables
- * in one destination transaction, then replace the batch's recorded rejects/warnings and result in
+ * One batch = one key range of the run's staged rows. Map them, upsert both destination tables in
+ * one destination transaction, then replace the batch's recorded rejects/warnings and result in
  * staging. Re-running a batch any number of times gives the same destination and the same records.
  */
-function createBatchLoader({ pools, mapping }: LoaderDeps): (job: BatchJob) => Promise<BatchResult> {
+export function createLoadActivities({ pools, mapping }: ActivityDeps) {
   const dest = mapping.destination;
   const customerTable = qualified(dest.schema, dest.customerTable);
   const profileTable = qualified(dest.schema, dest.profileTable);
@@ -85,61 +78,18 @@ function createBatchLoader({ pools, mapping }: LoaderDeps): (job: BatchJob) => P
     const [branches, runDate, digests] = await Promise.all([readBranches(pools.staging), readRunDate(pools.staging, runId), valueDigests(pools.destination, mapping)]);
     const printer = digests.printer();
     const issues: unknown[][] = [];
-    const byType: Record<string, TypeCounts> = {};
     let warned = 0;
-    const staged = await eachStagedRow(pools.staging, mapping, job, ({ code, row, customerId, customerProfileId }) => {
-      const result = mapping.mapRow(row, { runDate, customerId, customerProfileId }, branches);
-      const type = result.customerType ?? UNKNOWN_TYPE;
-      const counts = (byType[type] ??= { staged: 0, loaded: 0, rejected: 0 });
-      counts.staged++;
+    const { staged, byType } = await mapStagedRange(pools.staging, mapping, job, { runDate, branches, printer }, ({ code, row }, result) => {
       if (result.ok) {
-        counts.loaded++;
-        printer.add(
-          dest.customerColumns.map((c) => result.customer[c]),
-          dest.profileColumns.map((c) => result.profile[c]),
-        );
         if (result.warnings.length) warned++;
         for (const w of result.warnings) issues.push([runId, batchNo, code, w.severity, w.reason, w.field, w.value, row]);
       } else {
-        counts.rejected++;
         const r = result.reject;
         issues.push([runId, batchNo, code, r.severity, r.reason, r.field, r.value, row]);
       }
     });
     return { staged, printed: printer.finish(), issues, byType, warned };
   }
-
-  return async function loadRange(job: BatchJob): Promise<BatchResult> {
-    const { runId, batchNo } = job;
-    const { staged, printed, issues, byType, warned } = await mapBatch(job);
-    await writeDestination(printed);
-    const loaded = printed.ids.length;
-    const result: BatchResult = {
-      batchNo,
-      staged,
-      loaded,
-      rejected: staged - loaded,
-      warned,
-      warnings: issues.length - (staged - loaded),
-      byType,
-      durationMs: Date.now() - job.started,
-    };
-    await withTransaction(pools.staging, async (staging) => {
-      await staging.query('DELETE FROM migration_issue WHERE run_id = $1 AND batch_no = $2', [runId, batchNo]);
-      await copyRows(staging, 'migration_issue', ISSUE_COLUMNS, issues);
-      await staging.query(
-        `UPDATE migration_batch SET status = 'DONE', staged = $3, loaded = $4, rejected = $5, warned = $6, by_type = $7,
-           expected = $8, error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
-        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType, printed.digest],
-      );
-    });
-    return result;
-  };
-}
-
-/** The loadBatch activity: claims the batch (only for a RUNNING run), then loads it. */
-export function createLoadActivities({ pools, mapping }: ActivityDeps) {
-  const loadRange = createBatchLoader({ pools, mapping });
 
   async function loadBatch({ runId, batchNo }: { runId: number; batchNo: number }): Promise<BatchResult> {
     const started = Date.now();
@@ -151,8 +101,28 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
       [runId, batchNo],
     )).rows[0];
     if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, 'RunNotActive');
-    const job: BatchJob = { runId, batchNo, lo: batch.lo, hi: batch.hi, started };
-    const result = await loadRange(job);
+    const { staged, printed, issues, byType, warned } = await mapBatch({ runId, batchNo, lo: batch.lo, hi: batch.hi });
+    await writeDestination(printed);
+    const loaded = printed.ids.length;
+    const result: BatchResult = {
+      batchNo,
+      staged,
+      loaded,
+      rejected: staged - loaded,
+      warned,
+      warnings: issues.length - (staged - loaded),
+      byType,
+      durationMs: Date.now() - started,
+    };
+    await withTransaction(pools.staging, async (staging) => {
+      await staging.query('DELETE FROM migration_issue WHERE run_id = $1 AND batch_no = $2', [runId, batchNo]);
+      await copyRows(staging, 'migration_issue', ISSUE_COLUMNS, issues);
+      await staging.query(
+        `UPDATE migration_batch SET status = 'DONE', staged = $3, loaded = $4, rejected = $5, warned = $6, by_type = $7,
+           expected = $8, error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
+        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType, printed.digest],
+      );
+    });
     log('info', 'batch loaded', { runId, batchNo, staged: result.staged, loaded: result.loaded, rejected: result.rejected, ms: result.durationMs });
     return result;
   }

@@ -6,7 +6,7 @@ import { copyIntoTemp, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
-import { eachStagedRow, readBranches, readRunDate, UNKNOWN_TYPE } from './staged';
+import { mapStagedRange, readBranches, readRunDate } from './staged';
 import type { Reconciliation, ReconciliationCheck, TypeCounts } from './types';
 import { sameDigest, valueDigests, type BatchDigest } from './value-digest';
 
@@ -101,24 +101,11 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
   async function remapBatch(runId: number, lo: number, hi: number, runDate: string, branches: Awaited<ReturnType<typeof readBranches>>): Promise<BatchCheck> {
     const digests = await valueDigests(pools.destination, mapping);
     const printer = digests.printer();
-    const byType: Record<string, TypeCounts> = {};
     const codeOf = new Map<string, number>();
     const rejected: Customer[] = [];
-    await eachStagedRow(pools.staging, mapping, { runId, lo, hi }, (s) => {
-      const result = mapping.mapRow(s.row, { runDate, customerId: s.customerId, customerProfileId: s.customerProfileId }, branches);
-      const counts = (byType[result.customerType ?? UNKNOWN_TYPE] ??= { staged: 0, loaded: 0, rejected: 0 });
-      counts.staged++;
+    const { byType } = await mapStagedRange(pools.staging, mapping, { runId, lo, hi }, { runDate, branches, printer }, (s, result) => {
       codeOf.set(s.customerId, s.code);
-      if (!result.ok) {
-        counts.rejected++;
-        rejected.push({ id: s.customerId, code: s.code });
-        return;
-      }
-      counts.loaded++;
-      printer.add(
-        dest.customerColumns.map((c) => result.customer[c]),
-        dest.profileColumns.map((c) => result.profile[c]),
-      );
+      if (!result.ok) rejected.push({ id: s.customerId, code: s.code });
     });
 
     const missing = new Findings();

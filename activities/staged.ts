@@ -1,7 +1,9 @@
 import type { Pool } from 'pg';
 import { ident } from '../db/copy';
 import { withTransaction } from '../db/transaction';
-import type { BranchLookup, BranchRef, CompiledMapping, SourceRow } from '../mapping/types';
+import type { BranchLookup, BranchRef, CompiledMapping, MapResult, SourceRow } from '../mapping/types';
+import type { TypeCounts } from './types';
+import type { RowPrinter } from './value-digest';
 
 export interface StagedRow {
   code: number;
@@ -55,6 +57,38 @@ export async function eachStagedRow(
     }
   });
   return count;
+}
+
+/**
+ * Maps one key range of staged rows as a load does: counts per customer type, and every loaded row
+ * printed into `printer`. Load and reconciliation both map through here, so the value check
+ * re-applies exactly what the load applied; `each` sees every row with its result (issues, rejects).
+ */
+export async function mapStagedRange(
+  staging: Pool,
+  mapping: CompiledMapping,
+  range: { runId: number; lo: number; hi: number },
+  { runDate, branches, printer }: { runDate: string; branches: BranchLookup; printer: RowPrinter },
+  each: (staged: StagedRow, result: MapResult) => void,
+): Promise<{ staged: number; byType: Record<string, TypeCounts> }> {
+  const { customerColumns, profileColumns } = mapping.destination;
+  const byType: Record<string, TypeCounts> = {};
+  const staged = await eachStagedRow(staging, mapping, range, (s) => {
+    const result = mapping.mapRow(s.row, { runDate, customerId: s.customerId, customerProfileId: s.customerProfileId }, branches);
+    const counts = (byType[result.customerType ?? UNKNOWN_TYPE] ??= { staged: 0, loaded: 0, rejected: 0 });
+    counts.staged++;
+    if (result.ok) {
+      counts.loaded++;
+      printer.add(
+        customerColumns.map((c) => result.customer[c]),
+        profileColumns.map((c) => result.profile[c]),
+      );
+    } else {
+      counts.rejected++;
+    }
+    each(s, result);
+  });
+  return { staged, byType };
 }
 
 /** branch_map is small reference data: read whole, keyed by code as stored. */
