@@ -37,20 +37,28 @@ export async function eachStagedRow(
   await withTransaction(staging, async (client) => {
     await client.query({
       text: `DECLARE staged_range NO SCROLL CURSOR FOR
-             SELECT ${columns}, u."customerId" AS "__customerId", u."customerProfileId" AS "__customerProfileId"
+             SELECT ${columns}, u."customerId", u."customerProfileId"
              FROM stg_customer s
              LEFT JOIN customer_uuids u ON u.customer_code = s.${ident(key)} AND u.customer_code BETWEEN $2 AND $3
              WHERE s.extracted_run_id = $1 AND s.${ident(key)} BETWEEN $2 AND $3
              ORDER BY s.${ident(key)}`,
       values: [runId, lo, hi],
     });
+    // Rows as arrays: each SourceRow is built once, with the source columns only (object rows made
+    // pg build one object and us a second without the id columns: ~4 µs a row at 1M).
+    const columnNames = mapping.source.columns;
+    const keyAt = columnNames.indexOf(key);
+    const idAt = columnNames.length;
     for (;;) {
-      const { rows } = await client.query(`FETCH ${FETCH_ROWS} FROM staged_range`);
-      for (const r of rows) {
-        const { __customerId, __customerProfileId, ...row } = r;
-        const code = Number(row[key]);
-        if (!__customerId || !__customerProfileId) throw new Error(`staged code ${code} has no customer_uuids row (assignUuids did not run for run ${runId})`);
-        visit({ code, row: row as SourceRow, customerId: __customerId, customerProfileId: __customerProfileId });
+      const { rows } = await client.query<unknown[]>({ text: `FETCH ${FETCH_ROWS} FROM staged_range`, rowMode: 'array' });
+      for (const values of rows) {
+        const row: SourceRow = {};
+        for (let i = 0; i < idAt; i++) row[columnNames[i]] = values[i] as SourceRow[string];
+        const code = Number(values[keyAt]);
+        const customerId = values[idAt] as string | null;
+        const customerProfileId = values[idAt + 1] as string | null;
+        if (!customerId || !customerProfileId) throw new Error(`staged code ${code} has no customer_uuids row (assignUuids did not run for run ${runId})`);
+        visit({ code, row, customerId, customerProfileId });
       }
       count += rows.length;
       if (rows.length < FETCH_ROWS) break;

@@ -22,23 +22,67 @@ function jsonbKeyOrder(a: string, b: string): number {
 
 interface KeyOrder {
   keys: string[];
-  /** In jsonb order: each key with its printed `"key": ` prefix. */
-  sorted: { key: string; prefix: string }[];
+  /** In jsonb order: each key with its printed `"key": ` prefix, plain and COPY-escaped. */
+  sorted: { key: string; prefix: string; copyPrefix: string }[];
 }
 
 // Objects from one mapping share a handful of key sets: each set's jsonb order is worked out once.
-// The cache is looked up by a cheap signature and confirmed key by key.
+// The cache is looked up by key count and first key, and confirmed key by key.
 const keyOrders = new Map<string, KeyOrder[]>();
 function keyOrder(object: Record<string, unknown>): KeyOrder['sorted'] {
   const keys = Object.keys(object);
-  const signature = `${keys.length}:${keys[0] ?? ''}:${keys[keys.length - 1] ?? ''}`;
-  const candidates = keyOrders.get(signature) ?? [];
+  const candidates = keyOrders.get(keys[0]) ?? [];
   for (const c of candidates) {
     if (c.keys.length === keys.length && c.keys.every((k, i) => k === keys[i])) return c.sorted;
   }
-  const sorted = [...keys].sort(jsonbKeyOrder).map((key) => ({ key, prefix: `${JSON.stringify(key)}: ` }));
-  if (candidates.length < 16) keyOrders.set(signature, [...candidates, { keys, sorted }]);
+  const sorted = [...keys].sort(jsonbKeyOrder).map((key) => {
+    const prefix = `${JSON.stringify(key)}: `;
+    return { key, prefix, copyPrefix: copyEscape(prefix) };
+  });
+  if (candidates.length < 16) keyOrders.set(keys[0], [...candidates, { keys, sorted }]);
   return sorted;
+}
+
+/** Strings that JSON.stringify would change (quotes, backslashes, control characters, surrogates). */
+const JSON_SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * Pushes onto `parts` jsonb_out's text of a value, COPY-escaped when `forCopy`. A string with nothing
+ * to escape (nearly all of them) goes in as it is between quotes, and its JSON text then holds nothing
+ * COPY escapes either: only the other strings go through JSON.stringify and copyEscape. Lines are
+ * joined from parts once: a string built by `+=` is a tree V8 must flatten before encoding it, which
+ * measured costlier than printing the line (2× the print and encode time of a join).
+ */
+function printJsonb(value: unknown, forCopy: boolean, parts: string[]): void {
+  if (value === null || value === undefined) {
+    parts.push('null');
+  } else if (typeof value === 'string') {
+    if (!JSON_SPECIAL.test(value)) parts.push('"', value, '"');
+    else parts.push(forCopy ? copyEscape(JSON.stringify(value)) : JSON.stringify(value));
+  } else if (typeof value !== 'object') {
+    const text = JSON.stringify(value) ?? 'null';
+    parts.push(forCopy ? copyEscape(text) : text);
+  } else if (Array.isArray(value)) {
+    parts.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i) parts.push(', ');
+      printJsonb(value[i], forCopy, parts);
+    }
+    parts.push(']');
+  } else {
+    const object = value as Record<string, unknown>;
+    let first = true;
+    parts.push('{');
+    for (const { key, prefix, copyPrefix } of keyOrder(object)) {
+      const v = object[key];
+      if (v === undefined) continue;
+      if (!first) parts.push(', ');
+      parts.push(forCopy ? copyPrefix : prefix);
+      printJsonb(v, forCopy, parts);
+      first = false;
+    }
+    parts.push('}');
+  }
 }
 
 /**
@@ -47,44 +91,41 @@ function keyOrder(object: Record<string, unknown>): KeyOrder['sorted'] {
  * object members dropped as JSON.stringify drops them. It is valid JSON input as well.
  */
 export function jsonbText(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : jsonbText(v))).join(', ')}]`;
-  const object = value as Record<string, unknown>;
-  let out = '{';
-  let first = true;
-  for (const { key, prefix } of keyOrder(object)) {
-    const v = object[key];
-    if (v === undefined) continue;
-    out += (first ? prefix : ', ' + prefix) + (v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v) : jsonbText(v));
-    first = false;
-  }
-  return out + '}';
+  const parts: string[] = [];
+  printJsonb(value, false, parts);
+  return parts.join('');
 }
 
-/** A column's COPY field: the value's canonical text, COPY-escaped (\N for NULL). */
-type FieldText = (value: unknown) => string;
+/** Pushes a column's COPY field onto `parts`: the value's canonical text, COPY-escaped (\N for NULL). */
+type FieldPrinter = (value: unknown, parts: string[]) => void;
 
 const NULL_FIELD = '\\N';
 
-function fieldText(dataType: string): FieldText {
+function fieldPrinter(dataType: string): FieldPrinter {
+  const scalar = (text: (v: unknown) => string): FieldPrinter => (v, parts) => {
+    parts.push(v === null || v === undefined ? NULL_FIELD : text(v));
+  };
   switch (dataType) {
     case 'uuid':
-      return (v) => (v === null || v === undefined ? NULL_FIELD : copyEscape(String(v).toLowerCase()));
+      return scalar((v) => copyEscape(String(v).toLowerCase()));
     case 'boolean':
-      return (v) => (v === null || v === undefined ? NULL_FIELD : v === true || v === 't' || v === 'true' ? 't' : v === false || v === 'f' || v === 'false' ? 'f' : copyEscape(String(v)));
+      return scalar((v) => (v === true || v === 't' || v === 'true' ? 't' : v === false || v === 'f' || v === 'false' ? 'f' : copyEscape(String(v))));
     case 'jsonb':
-      return (v) => (v === null || v === undefined ? NULL_FIELD : copyEscape(typeof v === 'string' ? v : jsonbText(v)));
+      return (v, parts) => {
+        if (v === null || v === undefined) parts.push(NULL_FIELD);
+        else if (typeof v === 'string') parts.push(copyEscape(v));
+        else printJsonb(v, true, parts);
+      };
     default:
       // json keeps its input text, so JSON.stringify's output is what it prints back.
-      return (v) => (v === null || v === undefined ? NULL_FIELD : copyEscape(typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)));
+      return scalar((v) => copyEscape(typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)));
   }
 }
 
 /** Types whose text never holds a character COPY escapes. */
 const PLAIN = new Set(['uuid', 'timestamp with time zone', 'timestamp without time zone', 'date', 'smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
 
-/** The SQL expression printing a stored column as fieldText writes it. */
+/** The SQL expression printing a stored column as fieldPrinter writes it. */
 function fieldSql(column: string, dataType: string): string {
   const escaped = (text: string) => `replace(replace(replace(replace(${text}, E'\\\\', E'\\\\\\\\'), E'\\n', E'\\\\n'), E'\\r', E'\\\\r'), E'\\t', E'\\\\t')`;
   const value = dataType === 'boolean' ? `CASE WHEN ${column} THEN 't' WHEN NOT ${column} THEN 'f' END` : PLAIN.has(dataType) ? `${column}::text` : escaped(`${column}::text`);
@@ -99,12 +140,17 @@ export interface LinePrinter {
 }
 
 export function linePrinter(columns: readonly { name: string; dataType: string }[], quote: (name: string) => string): LinePrinter {
-  const fields = columns.map((c) => fieldText(c.dataType));
+  const fields = columns.map((c) => fieldPrinter(c.dataType));
+  const parts: string[] = []; // reused: line() runs to its end before anything else can call it
   return {
     line(values) {
-      let out = '';
-      for (let i = 0; i < fields.length; i++) out += (i ? '\t' : '') + fields[i](values[i]);
-      return out + '\n';
+      parts.length = 0;
+      for (let i = 0; i < fields.length; i++) {
+        if (i) parts.push('\t');
+        fields[i](values[i], parts);
+      }
+      parts.push('\n');
+      return parts.join('');
     },
     sql: columns.map((c) => fieldSql(quote(c.name), c.dataType)).join(` || E'\\t' || `) + ` || E'\\n'`,
   };
