@@ -290,6 +290,17 @@ function objectLiteralBuilder(keys: readonly string[], fns: readonly Fn[]): Fn |
   }
 }
 
+/** Builds a SourceRow from the source columns' values in column order (a query's array row). */
+function sourceRowBuilder(columns: readonly string[]): (values: readonly unknown[]) => SourceRow {
+  const literal = objectLiteralBuilder(columns, columns.map((_, i): Fn => (vals) => vals[i]));
+  if (literal !== null) return (values) => literal(values as Vals, undefined as unknown as RowContext) as SourceRow;
+  return (values) => {
+    const row: SourceRow = {};
+    for (let i = 0; i < columns.length; i++) row[columns[i]] = values[i] as SourceRow[string];
+    return row;
+  };
+}
+
 /**
  * The read-and-normalise phase of one plan. Generated code reads each column by name, so the loads
  * stay monomorphic over rows of one shape (pg builds them all alike) and each normaliser call site
@@ -639,6 +650,7 @@ export function compileDocument(doc: MappingDocument, constants: MappingConstant
       profileKey: dst.profile.key,
     }),
     customerTypes: Object.freeze([...typeList]),
+    sourceRow: sourceRowBuilder(src.columns),
     mapRow,
   };
 }

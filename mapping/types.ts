@@ -73,5 +73,7 @@ export interface CompiledMapping {
   };
   /** The customer types the mapping can produce, e.g. ['INDIVIDUAL', 'CORPORATE']. */
   customerTypes: readonly string[];
+  /** A SourceRow from the values of `source.columns` in that order (one object shape for every row). */
+  sourceRow(values: readonly unknown[]): SourceRow;
   mapRow(row: SourceRow, ctx: RowContext, branches: BranchLookup): MapResult;
 }

@@ -560,6 +560,15 @@ describe('mapping engine', () => {
       assert.equal(profileData(mapOk({ ...INDIVIDUAL_ROW, valueOf: ' AO-9 ' }, m)).accountOfficer, 'AO-9');
     });
 
+    it('builds source rows from query values in source column order, ignoring values after them', () => {
+      const m = defaultMapping();
+      const values = m.source.columns.map((c) => INDIVIDUAL_ROW[c] ?? null);
+      const row = m.sourceRow([...values, 'extra-id', 'extra-profile-id']);
+      assert.deepStrictEqual(Object.keys(row), [...m.source.columns]);
+      assert.deepStrictEqual(row, Object.fromEntries(m.source.columns.map((c, i) => [c, values[i]])));
+      assert.deepStrictEqual(m.mapRow(row, CTX, BRANCHES), m.mapRow(INDIVIDUAL_ROW, CTX, BRANCHES));
+    });
+
     it('maps the same way where code generation from strings is disabled', function () {
       this.timeout(30_000);
       const script = `
@@ -567,15 +576,18 @@ describe('mapping engine', () => {
         const input = JSON.parse(process.env.MAPPING_TEST_INPUT);
         const m = loadMappingFile(input.file, input.constants);
         const branches = new Map(input.branches);
-        process.stdout.write(JSON.stringify(input.rows.map((r) => m.mapRow(r, input.ctx, branches))));`;
+        const viaValues = input.rows.map((r) => m.sourceRow(m.source.columns.map((c) => r[c] ?? null)));
+        process.stdout.write(JSON.stringify([input.rows.map((r) => m.mapRow(r, input.ctx, branches)), viaValues]));`;
       const rows = [INDIVIDUAL_ROW, CORPORATE_ROW, individual({ gender: 'x', status: 'gone', is_deleted: true }), individual({ bvn: '1' })];
       const input = { file: MAPPING_FILE, constants: CONSTANTS, branches: [...BRANCHES], ctx: CTX, rows };
       const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script], {
         env: { ...process.env, MAPPING_TEST_INPUT: JSON.stringify(input) },
         encoding: 'utf8',
       });
-      const expected = rows.map((r) => defaultMapping().mapRow(r, CTX, BRANCHES));
-      assert.deepStrictEqual(JSON.parse(out), JSON.parse(JSON.stringify(expected)));
+      const m = defaultMapping();
+      const expected = rows.map((r) => m.mapRow(r, CTX, BRANCHES));
+      const viaValues = rows.map((r) => m.sourceRow(m.source.columns.map((c) => r[c] ?? null)));
+      assert.deepStrictEqual(JSON.parse(out), JSON.parse(JSON.stringify([expected, viaValues])));
       assert.throws(() => execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', 'new Function("")'], { stdio: 'ignore' }));
     });
 
