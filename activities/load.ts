@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { copyChunks, copyIntoTemp, copyLines, copyRows, ident, qualified } from '../db/copy';
+import { copyBytes, copyIntoTemp, copyRows, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
@@ -44,24 +44,24 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
    * upsert. Batches are disjoint key ranges and runs never overlap, so no other writer inserts
    * these ids meanwhile; if one did, the unique key would fail the batch and its retry upserts.
    */
-  async function writeDestination({ ids, customerLines, profileLines, customerChunks, profileChunks }: PrintedRows): Promise<void> {
+  async function writeDestination({ ids, customerLines, profileLines }: PrintedRows): Promise<void> {
     await withTransaction(pools.destination, async (client) => {
       const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
       const existing = new Set(held.rows.map((r) => r.id as string));
-      const isNew = (_: string, i: number) => !existing.has(ids[i]);
-      const isHeld = (_: string, i: number) => existing.has(ids[i]);
+      const isNew = (i: number) => !existing.has(ids[i]);
+      const isHeld = (i: number) => existing.has(ids[i]);
       if (existing.size === 0) {
         // All new (a first load): the bytes the digest was taken of go out as they are.
-        await copyChunks(client, customerTable, dest.customerColumns, customerChunks);
-        await copyChunks(client, profileTable, dest.profileColumns, profileChunks);
+        await copyBytes(client, customerTable, dest.customerColumns, customerLines.all());
+        await copyBytes(client, profileTable, dest.profileColumns, profileLines.all());
       } else if (existing.size < ids.length) {
-        await copyLines(client, customerTable, dest.customerColumns, customerLines.filter(isNew));
-        await copyLines(client, profileTable, dest.profileColumns, profileLines.filter(isNew));
+        await copyBytes(client, customerTable, dest.customerColumns, customerLines.selected(isNew));
+        await copyBytes(client, profileTable, dest.profileColumns, profileLines.selected(isNew));
       }
       if (existing.size > 0) {
-        await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customerLines.filter(isHeld));
+        await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customerLines.selected(isHeld));
         await client.query(upsertCustomer);
-        await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profileLines.filter(isHeld));
+        await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profileLines.selected(isHeld));
         await client.query(upsertProfile);
       }
     });

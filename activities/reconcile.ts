@@ -121,8 +121,8 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
 
     // The digests differ: compare row by row to say which rows and columns.
     const [customerDiffs, profileDiffs] = await withTransaction(pools.destination, async (client) => {
-      await copyIntoTemp(client, 'rec_customer', customerTable, dest.customerColumns, printed.customerLines);
-      await copyIntoTemp(client, 'rec_profile', profileTable, dest.profileColumns, printed.profileLines);
+      await copyIntoTemp(client, 'rec_customer', customerTable, dest.customerColumns, printed.customerLines.all());
+      await copyIntoTemp(client, 'rec_profile', profileTable, dest.profileColumns, printed.profileLines.all());
       // Index probes, never a scan of the whole destination per batch (fresh temp tables mislead the planner).
       await client.query('SET LOCAL enable_hashjoin = off');
       await client.query('SET LOCAL enable_mergejoin = off');

@@ -39,11 +39,11 @@ export function copyLine(row: readonly unknown[]): string {
 const PIECE_BYTES = 1 << 20;
 
 /**
- * Lines in UTF-8 pieces of about 1 MB, each line written straight into the piece's buffer: joining
- * lines into a string first made V8 flatten it before encoding, which cost more than the SHA-256 of
- * the bytes. A line starts a new piece when it might not fit (3 bytes a UTF-16 unit at most).
+ * Lines in UTF-8 pieces of about 1 MB for a streamed COPY, each line written straight into the
+ * piece's buffer (a string joined from many lines is a tree V8 flattens before encoding it). A line
+ * starts a new piece when it might not fit (3 bytes a UTF-16 unit at most).
  */
-export function* encodedPieces(lines: Iterable<string>): Generator<Buffer> {
+function* encodedPieces(lines: Iterable<string>): Generator<Buffer> {
   let piece = Buffer.allocUnsafe(PIECE_BYTES);
   let used = 0;
   for (const line of lines) {
@@ -57,9 +57,60 @@ export function* encodedPieces(lines: Iterable<string>): Generator<Buffer> {
   if (used) yield piece.subarray(0, used);
 }
 
-/** Lines encoded once (encodedPieces), for a COPY and a digest of the same bytes. */
-export function encodedChunks(lines: Iterable<string>): Buffer[] {
-  return Array.from(encodedPieces(lines));
+/**
+ * COPY text lines held as UTF-8 bytes in one growing buffer, each line encoded as it is printed. A
+ * batch's lines are kept until its COPY: as strings they outlived V8's young generation and were
+ * copied and marked by every collection meanwhile; as bytes they sit outside the heap.
+ */
+export class EncodedLines {
+  private bytes: Buffer;
+  private ends: number[] = [];
+  private used = 0;
+
+  constructor(capacity = 1 << 20) {
+    this.bytes = Buffer.allocUnsafe(capacity);
+  }
+
+  get length(): number {
+    return this.ends.length;
+  }
+
+  push(line: string): void {
+    const room = line.length * 3; // UTF-8 bytes a UTF-16 unit at most
+    if (this.used + room > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.used + room));
+      this.bytes.copy(bigger, 0, 0, this.used);
+      this.bytes = bigger;
+    }
+    this.used += this.bytes.write(line, this.used);
+    this.ends.push(this.used);
+  }
+
+  /** All lines' bytes, in order. */
+  all(): Buffer {
+    return this.bytes.subarray(0, this.used);
+  }
+
+  /** Line i's bytes (with its newline). */
+  line(i: number): Buffer {
+    return this.bytes.subarray(i ? this.ends[i - 1] : 0, this.ends[i]);
+  }
+
+  /** The lines in the order of `indexes` (each index once): a new EncodedLines of the same bytes. */
+  reordered(indexes: readonly number[]): EncodedLines {
+    const out = new EncodedLines(Math.max(1, this.used));
+    for (const i of indexes) {
+      const start = i ? this.ends[i - 1] : 0;
+      out.used += this.bytes.copy(out.bytes, out.used, start, this.ends[i]);
+      out.ends.push(out.used);
+    }
+    return out;
+  }
+
+  /** The bytes of the lines `keep` accepts, in order. */
+  selected(keep: (i: number) => boolean): Buffer {
+    return Buffer.concat(this.ends.map((_, i) => i).filter(keep).map((i) => this.line(i)));
+  }
 }
 
 /** Streams COPY text (pieces of whole lines, each line ending in a newline) into `table` with COPY FROM STDIN. */
@@ -73,9 +124,20 @@ export async function copyLines(client: PoolClient, table: string, columns: read
   await copyText(client, table, columns, encodedPieces(lines));
 }
 
-/** Streams lines already encoded by encodedChunks into `table` with COPY FROM STDIN. */
-export async function copyChunks(client: PoolClient, table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
-  await copyText(client, table, columns, chunks);
+/** Streams COPY text already encoded (whole lines, e.g. from EncodedLines) into `table` with COPY FROM STDIN. */
+export async function copyBytes(client: PoolClient, table: string, columns: readonly string[], bytes: Buffer): Promise<void> {
+  await copyText(client, table, columns, slices(bytes, COPY_MESSAGE_BYTES));
+}
+
+/**
+ * COPY data goes out in messages of this size: PostgreSQL parses a message only once all of it has
+ * arrived, so one message of a whole batch (megabytes) left it idle while the batch was sent.
+ * Messages need not end at a line's end (the protocol's CopyData is a byte stream).
+ */
+const COPY_MESSAGE_BYTES = 64 * 1024;
+
+function* slices(bytes: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
 /** Streams rows (arrays of values in `columns` order) into `table` with COPY FROM STDIN. */
@@ -86,10 +148,10 @@ export async function copyRows(client: PoolClient, table: string, columns: reado
 }
 
 /**
- * Fills a session-private table shaped like `likeTable` (emptied at commit) with COPY text lines:
- * the staging area of a set-based statement. Call inside a transaction.
+ * Fills a session-private table shaped like `likeTable` (emptied at commit) with encoded COPY text
+ * lines: the staging area of a set-based statement. Call inside a transaction.
  */
-export async function copyIntoTemp(client: PoolClient, temp: string, likeTable: string, columns: readonly string[], lines: Iterable<string>): Promise<void> {
+export async function copyIntoTemp(client: PoolClient, temp: string, likeTable: string, columns: readonly string[], bytes: Buffer): Promise<void> {
   await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${ident(temp)} (LIKE ${likeTable}) ON COMMIT DELETE ROWS`);
-  await copyLines(client, ident(temp), columns, lines);
+  await copyBytes(client, ident(temp), columns, bytes);
 }
