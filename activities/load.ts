@@ -1,11 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { copyBytes, copyIntoTemp, copyRows, ident, qualified } from '../db/copy';
+import type { PoolClient } from 'pg';
+import { copyBytes, copyIntoTemp, copyRows, ident, qualified, type EncodedLines } from '../db/copy';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
 import { mapStagedRange, readBranches, readRunDate } from './staged';
 import type { BatchResult } from './types';
 import { valueDigests, type PrintedRows } from './value-digest';
+
+/** SQLSTATE unique_violation. */
+const UNIQUE_VIOLATION = '23505';
 
 const ISSUE_COLUMNS = ['run_id', 'batch_no', 'customer_code', 'severity', 'reason', 'field', 'value', 'source_row'] as const;
 
@@ -39,22 +43,21 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
   const upsertProfile = upsertSql(profileTable, 'load_profile', dest.profileColumns, dest.profileKey);
 
   /**
-   * Customers the destination does not hold yet are COPYed straight into the tables (the first load
-   * of a cutover: no temp table, no conflict handling); the others go through a temp table and an
-   * upsert. Batches are disjoint key ranges and runs never overlap, so no other writer inserts
-   * these ids meanwhile; if one did, the unique key would fail the batch and its retry upserts.
+   * A first load (none of the batch's customers held yet, the whole of a cutover) COPYs the printed
+   * bytes straight into both tables: no lookup, temp table or conflict handling. Where the unique
+   * keys refuse that, the transaction goes back to its savepoint and splits the batch: customers not
+   * held are COPYed, held ones go through a temp table and an upsert. Batches are disjoint key ranges
+   * and runs never overlap, so no other writer inserts these ids meanwhile; if one did, the unique key
+   * fails the batch and its retry upserts.
    */
   async function writeDestination({ ids, customerLines, profileLines }: PrintedRows): Promise<void> {
     await withTransaction(pools.destination, async (client) => {
+      if (await copiedAllNew(client, customerLines, profileLines)) return;
       const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
       const existing = new Set(held.rows.map((r) => r.id as string));
       const isNew = (i: number) => !existing.has(ids[i]);
       const isHeld = (i: number) => existing.has(ids[i]);
-      if (existing.size === 0) {
-        // All new (a first load): the bytes the digest was taken of go out as they are.
-        await copyBytes(client, customerTable, dest.customerColumns, customerLines.all());
-        await copyBytes(client, profileTable, dest.profileColumns, profileLines.all());
-      } else if (existing.size < ids.length) {
+      if (existing.size < ids.length) {
         await copyBytes(client, customerTable, dest.customerColumns, customerLines.selected(isNew));
         await copyBytes(client, profileTable, dest.profileColumns, profileLines.selected(isNew));
       }
@@ -65,6 +68,22 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
         await client.query(upsertProfile);
       }
     });
+  }
+
+  /** COPYs all lines as new rows under a savepoint; false (and nothing written) where a unique key refused them. */
+  async function copiedAllNew(client: PoolClient, customerLines: EncodedLines, profileLines: EncodedLines): Promise<boolean> {
+    if (customerLines.length === 0) return true;
+    await client.query('SAVEPOINT all_new');
+    try {
+      await copyBytes(client, customerTable, dest.customerColumns, customerLines.all());
+      await copyBytes(client, profileTable, dest.profileColumns, profileLines.all());
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT all_new');
+      return false;
+    }
+    await client.query('RELEASE SAVEPOINT all_new');
+    return true;
   }
 
   /**

@@ -66,11 +66,15 @@ async function buildValueDigests(destination: Pool, mapping: CompiledMapping): P
     FROM (${digestSql(qualified(dest.schema, dest.customerTable), customer, ident(dest.customerKey))}) c,
          (${digestSql(qualified(dest.schema, dest.profileTable), profile, '"customerId"')}) p`;
 
+  let customerBytes = 1 << 16;
+  let profileBytes = 1 << 16;
   return {
     printer() {
       const keys: string[] = [];
-      const customerLines = new EncodedLines();
-      const profileLines = new EncodedLines();
+      // Sized as the largest batch so far: growing a buffer of megabytes again for every batch
+      // churned external memory, which V8 answers with full collections.
+      const customerLines = new EncodedLines(customerBytes);
+      const profileLines = new EncodedLines(profileBytes);
       return {
         add(customerRow, profileRow) {
           keys.push(String(customerRow[customerKeyAt]).toLowerCase());
@@ -83,6 +87,8 @@ async function buildValueDigests(destination: Pool, mapping: CompiledMapping): P
           const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
           const sortedCustomers = customerLines.reordered(order);
           const sortedProfiles = profileLines.reordered(order);
+          customerBytes = Math.max(customerBytes, customerLines.byteLength);
+          profileBytes = Math.max(profileBytes, profileLines.byteLength);
           return {
             ids: order.map((i) => keys[i]),
             customerLines: sortedCustomers,

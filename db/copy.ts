@@ -75,6 +75,10 @@ export class EncodedLines {
     return this.ends.length;
   }
 
+  get byteLength(): number {
+    return this.used;
+  }
+
   push(line: string): void {
     const room = line.length * 3; // UTF-8 bytes a UTF-16 unit at most
     if (this.used + room > this.bytes.length) {
