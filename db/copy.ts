@@ -11,14 +11,11 @@ export function qualified(schema: string, table: string): string {
   return `${ident(schema)}.${ident(table)}`;
 }
 
-// What COPY TO escapes: backslash, and the control characters it writes as \b \f \n \r \t \v (others
-// go as they are). COPY FROM reads them all back; escaping the same set makes a line sent byte for
-// byte what COPY TO prints of the stored row (activities/value-digest.ts).
-const SPECIAL = /[\\\b\f\n\r\t\v]/;
-const SPECIALS = /[\\\b\f\n\r\t\v]/g;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
+const SPECIAL = /[\\\n\r\t]/;
+const SPECIALS = /[\\\n\r\t]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-/** Text as one field of COPY's text format, escaped as COPY TO escapes it. */
+/** Text as one field of COPY's text format: backslash, newline, carriage return and tab escaped. */
 export function copyEscape(text: string): string {
   return SPECIAL.test(text) ? text.replace(SPECIALS, (ch) => ESCAPES[ch]) : text;
 }

@@ -1,11 +1,11 @@
 import { copyEscape } from './copy';
 
 /**
- * COPY text lines that PostgreSQL prints back, byte for byte, from the rows it stores: each value is
- * written in the form the server itself prints for its column type (jsonb in jsonb_out's key order
- * and spacing, uuids in lower case, booleans as t/f) and escaped as COPY TO escapes it, so a
- * `COPY (SELECT …) TO STDOUT` of the stored rows reproduces the lines that were sent. A digest of
- * the lines a load sent can then be checked against the rows the destination holds. Where a value is
+ * COPY text lines that PostgreSQL can print back, byte for byte, from the rows it stores: each
+ * value is written in the form the server itself prints for its column type (jsonb in jsonb_out's
+ * key order and spacing, uuids in lower case, booleans as t/f), so the same SQL expression over the
+ * stored row reproduces the line that was sent. A digest of the lines a load sent can then be
+ * checked against the rows the destination holds without shipping them anywhere. Where a value is
  * not in its canonical form (a float in exponent form, a timestamp with another offset), the lines
  * differ and the caller compares row by row: a gap here costs time, never a wrong verdict.
  */
@@ -122,12 +122,24 @@ function fieldPrinter(dataType: string): FieldPrinter {
   }
 }
 
+/** Types whose text never holds a character COPY escapes. */
+const PLAIN = new Set(['uuid', 'timestamp with time zone', 'timestamp without time zone', 'date', 'smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
+
+/** The SQL expression printing a stored column as fieldPrinter writes it. */
+function fieldSql(column: string, dataType: string): string {
+  const escaped = (text: string) => `replace(replace(replace(replace(${text}, E'\\\\', E'\\\\\\\\'), E'\\n', E'\\\\n'), E'\\r', E'\\\\r'), E'\\t', E'\\\\t')`;
+  const value = dataType === 'boolean' ? `CASE WHEN ${column} THEN 't' WHEN NOT ${column} THEN 'f' END` : PLAIN.has(dataType) ? `${column}::text` : escaped(`${column}::text`);
+  return `coalesce(${value}, E'\\\\N')`;
+}
+
 export interface LinePrinter {
   /** The COPY line (ending in a newline) of a row, from values in the order of the columns given. */
   line(values: readonly unknown[]): string;
+  /** The SQL expression that prints the same line from a stored row. */
+  sql: string;
 }
 
-export function linePrinter(columns: readonly { name: string; dataType: string }[]): LinePrinter {
+export function linePrinter(columns: readonly { name: string; dataType: string }[], quote: (name: string) => string): LinePrinter {
   const fields = columns.map((c) => fieldPrinter(c.dataType));
   const parts: string[] = []; // reused: line() runs to its end before anything else can call it
   return {
@@ -140,5 +152,6 @@ export function linePrinter(columns: readonly { name: string; dataType: string }
       parts.push('\n');
       return parts.join('');
     },
+    sql: columns.map((c) => fieldSql(quote(c.name), c.dataType)).join(` || E'\\t' || `) + ` || E'\\n'`,
   };
 }
