@@ -29,7 +29,8 @@ export function createPool({ url, role, max = 4, statementTimeoutMs = 300_000, a
     keepAliveInitialDelayMillis: 10_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: statementTimeoutMs,
-    options: '-c TimeZone=UTC',
+    // Timestamps are read and printed as PostgreSQL's own text: UTC and ISO whatever the server's defaults.
+    options: '-c TimeZone=UTC -c DateStyle=ISO,MDY',
   };
   const pool = new Pool(config);
   // An idle client that loses its connection (server restart, pg_terminate_backend) must not crash the

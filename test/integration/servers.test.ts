@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { Client } from 'pg';
+import { Client, escapeIdentifier } from 'pg';
+import { createPool } from '../../db/pools';
 import { MIGRATION_SEARCH_ATTRIBUTES } from '../../stack/temporal-cli';
 import { useTestServers } from '../support/servers';
 
@@ -40,6 +41,24 @@ describe('integration test servers', function () {
     assert.equal(n, 0);
     const [{ versions }] = await query<{ versions: number }>(urls.staging, 'SELECT count(*)::int AS versions FROM migration_schema_version');
     assert.ok(versions >= 1);
+  });
+
+  it("service pools read timestamps as UTC ISO text whatever the database's DateStyle and TimeZone", async () => {
+    const { urls } = servers();
+    const database = escapeIdentifier(decodeURIComponent(new URL(urls.source).pathname.slice(1)));
+    await query(urls.source, `ALTER DATABASE ${database} SET DateStyle = 'SQL, DMY'`);
+    await query(urls.source, `ALTER DATABASE ${database} SET TimeZone = 'Africa/Lagos'`);
+    const pool = createPool({ url: urls.source, role: 'source' });
+    try {
+      const sql = "SELECT '2024-01-02 03:04:05.123456+00'::timestamptz::text AS t";
+      const [plain] = await query<{ t: string }>(urls.source, sql);
+      assert.equal(plain.t, '02/01/2024 04:04:05.123456 WAT', 'the database defaults apply to other connections');
+      assert.equal((await pool.query(sql)).rows[0].t, '2024-01-02 03:04:05.123456+00');
+    } finally {
+      await pool.end();
+      await query(urls.source, `ALTER DATABASE ${database} RESET DateStyle`);
+      await query(urls.source, `ALTER DATABASE ${database} RESET TimeZone`);
+    }
   });
 
   it('run a real Temporal server with the namespace, the search attributes and a describable task queue', async () => {
