@@ -36,27 +36,6 @@ export function copyLine(row: readonly unknown[]): string {
   return line + '\n';
 }
 
-const PIECE_BYTES = 1 << 20;
-
-/**
- * Lines in UTF-8 pieces of about 1 MB for a streamed COPY, each line written straight into the
- * piece's buffer (a string joined from many lines is a tree V8 flattens before encoding it). A line
- * starts a new piece when it might not fit (3 bytes a UTF-16 unit at most).
- */
-function* encodedPieces(lines: Iterable<string>): Generator<Buffer> {
-  let piece = Buffer.allocUnsafe(PIECE_BYTES);
-  let used = 0;
-  for (const line of lines) {
-    if (used + line.length * 3 > piece.length) {
-      if (used) yield piece.subarray(0, used);
-      piece = Buffer.allocUnsafe(Math.max(PIECE_BYTES, line.length * 3));
-      used = 0;
-    }
-    used += piece.write(line, used);
-  }
-  if (used) yield piece.subarray(0, used);
-}
-
 /**
  * COPY text lines held as UTF-8 bytes in one growing buffer, each line encoded as it is printed. A
  * batch's lines are kept until its COPY: as strings they outlived V8's young generation and were
@@ -97,15 +76,14 @@ export class EncodedLines {
 
   /** Line i's bytes (with its newline). */
   line(i: number): Buffer {
-    return this.bytes.subarray(i ? this.ends[i - 1] : 0, this.ends[i]);
+    return this.bytes.subarray(this.start(i), this.ends[i]);
   }
 
   /** The lines in the order of `indexes` (each index once): a new EncodedLines of the same bytes. */
   reordered(indexes: readonly number[]): EncodedLines {
     const out = new EncodedLines(Math.max(1, this.used));
     for (const i of indexes) {
-      const start = i ? this.ends[i - 1] : 0;
-      out.used += this.bytes.copy(out.bytes, out.used, start, this.ends[i]);
+      out.used += this.bytes.copy(out.bytes, out.used, this.start(i), this.ends[i]);
       out.ends.push(out.used);
     }
     return out;
@@ -115,22 +93,16 @@ export class EncodedLines {
   selected(keep: (i: number) => boolean): Buffer {
     return Buffer.concat(this.ends.map((_, i) => i).filter(keep).map((i) => this.line(i)));
   }
-}
 
-/** Streams COPY text (pieces of whole lines, each line ending in a newline) into `table` with COPY FROM STDIN. */
-async function copyText(client: PoolClient, table: string, columns: readonly string[], pieces: Iterable<Buffer>): Promise<void> {
-  const sql = `COPY ${table} (${columns.map(ident).join(', ')}) FROM STDIN`;
-  await pipeline(Readable.from(pieces), client.query(copyFrom(sql)));
-}
-
-/** Streams lines of COPY's text format (each ending in a newline) into `table` with COPY FROM STDIN. */
-export async function copyLines(client: PoolClient, table: string, columns: readonly string[], lines: Iterable<string>): Promise<void> {
-  await copyText(client, table, columns, encodedPieces(lines));
+  private start(i: number): number {
+    return i ? this.ends[i - 1] : 0;
+  }
 }
 
 /** Streams COPY text already encoded (whole lines, e.g. from EncodedLines) into `table` with COPY FROM STDIN. */
 export async function copyBytes(client: PoolClient, table: string, columns: readonly string[], bytes: Buffer): Promise<void> {
-  await copyText(client, table, columns, slices(bytes, COPY_MESSAGE_BYTES));
+  const sql = `COPY ${table} (${columns.map(ident).join(', ')}) FROM STDIN`;
+  await pipeline(Readable.from(slices(bytes, COPY_MESSAGE_BYTES)), client.query(copyFrom(sql)));
 }
 
 /**
@@ -146,9 +118,9 @@ function* slices(bytes: Buffer, size: number): Generator<Buffer> {
 
 /** Streams rows (arrays of values in `columns` order) into `table` with COPY FROM STDIN. */
 export async function copyRows(client: PoolClient, table: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void> {
-  await copyLines(client, table, columns, (function* () {
-    for (const row of rows) yield copyLine(row);
-  })());
+  const lines = new EncodedLines(64 * 1024);
+  for (const row of rows) lines.push(copyLine(row));
+  await copyBytes(client, table, columns, lines.all());
 }
 
 /**
