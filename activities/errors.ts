@@ -10,6 +10,7 @@ export const FailureType = {
   schema: 'SchemaError', // a missing table or column, bad SQL (class 42)
   config: 'ConfigError',
   runActive: 'RunAlreadyActive',
+  runNotActive: 'RunNotActive', // an activity of a run that has ended (cancelled, terminated, replaced)
   rejectThreshold: 'RejectThresholdExceeded',
   aborted: 'RunAborted',
   decisionTimeout: 'DecisionTimeout',

@@ -1,9 +1,13 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
 import { copyBytes, copyIntoTemp, copyRows, ident, qualified, type EncodedLines } from '../db/copy';
+import { cancelRequested } from '../lib/heartbeat';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
+import { FailureType } from './errors';
+import { commitWhileRunHoldsLock } from './fence';
+import { fingerprintOf } from './fingerprint';
 import { mapStagedRange, readBranches, readRunDate } from './staged';
 import type { BatchResult } from './types';
 import { valueDigests, type PrintedRows } from './value-digest';
@@ -50,8 +54,10 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
    * and runs never overlap, so no other writer inserts these ids meanwhile; if one did, the unique key
    * fails the batch and its retry upserts.
    */
-  async function writeDestination({ ids, customerLines, profileLines }: PrintedRows): Promise<void> {
+  async function writeDestination(runId: number, { ids, customerLines, profileLines }: PrintedRows): Promise<void> {
     await withTransaction(pools.destination, async (client) => {
+      // Names the writing run in the transaction (auditing triggers can read it): no customer value.
+      await client.query(`SELECT set_config('customer_migration.run_id', $1, true)`, [String(runId)]);
       if (await copiedAllNew(client, customerLines, profileLines)) return;
       const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
       const existing = new Set(held.rows.map((r) => r.id as string));
@@ -67,7 +73,9 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
         await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profileLines.selected(isHeld));
         await client.query(upsertProfile);
       }
-    });
+      // A cancelled batch stops here rather than commit (the run waits for it to stop).
+      if (cancelRequested()) throw new CancelledFailure(`batch of run ${runId} cancelled`);
+    }, commitWhileRunHoldsLock(pools.staging, runId));
   }
 
   /** COPYs all lines as new rows under a savepoint; false (and nothing written) where a unique key refused them. */
@@ -96,9 +104,10 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
     const { runId, batchNo } = job;
     const [branches, runDate, digests] = await Promise.all([readBranches(pools.staging), readRunDate(pools.staging, runId), valueDigests(pools.destination, mapping)]);
     const printer = digests.printer();
+    const fingerprint = fingerprintOf(mapping, branches);
     const issues: unknown[][] = [];
     let warned = 0;
-    const { staged, byType } = await mapStagedRange(pools.staging, mapping, job, { runDate, branches, printer }, ({ code, row }, result) => {
+    const { staged, byType } = await mapStagedRange(pools.staging, mapping, job, { runDate, branches: branches.lookup, printer }, ({ code, row }, result) => {
       if (result.ok) {
         if (result.warnings.length) warned++;
         for (const w of result.warnings) issues.push([runId, batchNo, code, w.severity, w.reason, w.field, w.value, row]);
@@ -107,7 +116,7 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
         issues.push([runId, batchNo, code, r.severity, r.reason, r.field, r.value, row]);
       }
     });
-    return { staged, printed: printer.finish(), issues, byType, warned };
+    return { staged, printed: printer.finish(), issues, byType, warned, fingerprint };
   }
 
   async function loadBatch({ runId, batchNo }: { runId: number; batchNo: number }): Promise<BatchResult> {
@@ -119,9 +128,9 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
        WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi`,
       [runId, batchNo],
     )).rows[0];
-    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, 'RunNotActive');
-    const { staged, printed, issues, byType, warned } = await mapBatch({ runId, batchNo, lo: batch.lo, hi: batch.hi });
-    await writeDestination(printed);
+    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, FailureType.runNotActive);
+    const { staged, printed, issues, byType, warned, fingerprint } = await mapBatch({ runId, batchNo, lo: batch.lo, hi: batch.hi });
+    await writeDestination(runId, printed);
     const loaded = printed.ids.length;
     const result: BatchResult = {
       batchNo,
@@ -138,8 +147,8 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
       await copyRows(staging, 'migration_issue', ISSUE_COLUMNS, issues);
       await staging.query(
         `UPDATE migration_batch SET status = 'DONE', staged = $3, loaded = $4, rejected = $5, warned = $6, by_type = $7,
-           expected = $8, error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
-        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType, printed.digest],
+           expected = $8, fingerprint = $9, error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
+        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType, printed.digest, fingerprint],
       );
     });
     log('info', 'batch loaded', { runId, batchNo, staged: result.staged, loaded: result.loaded, rejected: result.rejected, ms: result.durationMs });

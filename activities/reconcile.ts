@@ -6,7 +6,8 @@ import { copyIntoTemp, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
-import { mapStagedRange, readBranches, readRunDate } from './staged';
+import { createSourceChecks } from './source-check';
+import { mapStagedRange, readBranches, readRunDate, type BranchMap } from './staged';
 import type { Reconciliation, ReconciliationCheck, TypeCounts } from './types';
 import { sameDigest, valueDigests, type BatchDigest } from './value-digest';
 
@@ -73,6 +74,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
   const differs = (a: string, b: string, columns: readonly string[]) =>
     `(${columns.map((c) => `${a}.${ident(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `${b}.${ident(c)}`).join(', ')})`;
   const key = ident(dest.customerKey);
+  const sourceChecks = createSourceChecks({ pools, mapping });
   /** Rows of one temp table of expected rows that the destination lacks or holds otherwise. */
   const compareSql = (temp: string, table: string, tableName: string, columns: readonly string[], joinOn: string, extra: string) => `
     SELECT e."customerId"::text AS id, t."customerId" IS NULL AS missing, ${extra},
@@ -98,12 +100,12 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
    * The value check of one batch by re-applying the mapping to its staged rows: their digest against
    * the destination's, and on a difference a row-by-row comparison that names the rows and columns.
    */
-  async function remapBatch(runId: number, lo: number, hi: number, runDate: string, branches: Awaited<ReturnType<typeof readBranches>>): Promise<BatchCheck> {
+  async function remapBatch(runId: number, lo: number, hi: number, runDate: string, branches: BranchMap): Promise<BatchCheck> {
     const digests = await valueDigests(pools.destination, mapping);
     const printer = digests.printer();
     const codeOf = new Map<string, number>();
     const rejected: Customer[] = [];
-    const { byType } = await mapStagedRange(pools.staging, mapping, { runId, lo, hi }, { runDate, branches, printer }, (s, result) => {
+    const { byType } = await mapStagedRange(pools.staging, mapping, { runId, lo, hi }, { runDate, branches: branches.lookup, printer }, (s, result) => {
       codeOf.set(s.customerId, s.code);
       if (!result.ok) rejected.push({ id: s.customerId, code: s.code });
     });
@@ -240,14 +242,15 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
 
   async function reconcile({ runId, concurrency }: { runId: number; concurrency: number }): Promise<Reconciliation> {
     await pools.staging.query(`UPDATE migration_run SET phase = 'reconciling' WHERE run_id = $1`, [runId]);
-    const [runDate, branches, batches, stagedTotal, settings] = await Promise.all([
+    const [runDate, branches, batches, stagedTotal, runRow] = await Promise.all([
       readRunDate(pools.staging, runId),
       readBranches(pools.staging),
       pools.staging.query<PlannedBatch>(`SELECT batch_no, lo, hi, status, by_type, expected FROM migration_batch WHERE run_id = $1 ORDER BY batch_no`, [runId]),
       pools.staging.query(`SELECT count(*)::int AS n FROM stg_customer WHERE extracted_run_id = $1`, [runId]),
-      pools.staging.query(`SELECT settings FROM migration_run WHERE run_id = $1`, [runId]),
+      pools.staging.query(`SELECT mode, settings, extraction, fingerprint, snapshot_at FROM migration_run WHERE run_id = $1`, [runId]),
     ]);
-    const fraction = Number(settings.rows[0]?.settings?.reconcileRemapFraction ?? config.RECONCILE_REMAP_FRACTION);
+    const run = runRow.rows[0];
+    const fraction = Number(run?.settings?.reconcileRemapFraction ?? config.RECONCILE_REMAP_FRACTION);
     // Re-mapped whatever the digests say: batch 1 and then evenly spread batches, `fraction` of all.
     const sampled = (batchNo: number) => fraction >= 1 || (fraction > 0 && (batchNo === 1 || Math.floor(batchNo * fraction) > Math.floor((batchNo - 1) * fraction)));
     const recomputed: Record<string, TypeCounts> = {};
@@ -288,11 +291,14 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       return result;
     };
     // The whole-table checks run alongside the per-batch value check: they all only read.
-    const [, orphans, deletedInSource, staleEarlier] = await Promise.all([
+    const [, orphans, deletedInSource, staleEarlier, againstSource, futureDated, fingerprints] = await Promise.all([
       timed('value check', Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))),
       timed('orphans', findOrphans()),
       timed('deleted in source', findDeletedInSource()),
       timed('stale from earlier runs', findStaleFromEarlierRuns(runId)),
+      timed('staged against the source', sourceChecks.stagedEqualsSource(runId, run.mode, run.extraction)),
+      timed('future-dated', sourceChecks.futureDated(runId)),
+      timed('fingerprints', sourceChecks.oneFingerprint(runId, run.fingerprint, branches)),
     ]);
     stale.count += staleEarlier.count;
     for (const code of staleEarlier.examples) if (stale.examples.length < EXAMPLES) stale.examples.push(code);
@@ -305,6 +311,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       .map(([type, c]) => `${type}: staged ${c.staged} = loaded ${c.loaded} + rejected ${c.rejected}`)
       .join('; ');
     const checks: ReconciliationCheck[] = [
+      againstSource,
       {
         name: 'all_batches_done',
         ok: notDone.length === 0,
@@ -313,9 +320,11 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       },
       {
         name: 'staged_equals_loaded_plus_rejected',
+        // A full run stages every row it read (contract 5.1): extracted = staged.
         ok: staged === total(recomputed, 'staged') && total(recomputed, 'staged') === total(recomputed, 'loaded') + total(recomputed, 'rejected') &&
-          total(recorded, 'loaded') === total(recomputed, 'loaded') && total(recorded, 'rejected') === total(recomputed, 'rejected'),
-        detail: `staged ${staged}; ${typeLines || 'no rows'}; recorded by the batches: loaded ${total(recorded, 'loaded')}, rejected ${total(recorded, 'rejected')}`,
+          total(recorded, 'loaded') === total(recomputed, 'loaded') && total(recorded, 'rejected') === total(recomputed, 'rejected') &&
+          (run.mode !== 'full' || run.extraction?.rowsRead === staged),
+        detail: `${run.mode === 'full' ? `extracted ${run.extraction?.rowsRead ?? '?'}, ` : ''}staged ${staged}; ${typeLines || 'no rows'}; recorded by the batches: loaded ${total(recorded, 'loaded')}, rejected ${total(recorded, 'rejected')}`,
       },
       {
         name: 'loaded_rows_present_with_stable_ids',
@@ -338,6 +347,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
         count: mismatched.count,
         examples: mismatched.examples,
       },
+      fingerprints,
     ];
     const reconciliation: Reconciliation = {
       ok: checks.every((c) => c.ok),
@@ -346,6 +356,9 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       checks,
       stale: { count: stale.count, examples: stale.examples },
       deletedInSource: { count: deletedInSource.count, examples: deletedInSource.examples },
+      futureDated,
+      snapshotAt: run.snapshot_at ?? null,
+      fingerprint: run.fingerprint ?? null,
       valueCheck,
     };
     await pools.staging.query(`UPDATE migration_run SET reconciliation = $2 WHERE run_id = $1`, [runId, reconciliation]);

@@ -5,6 +5,8 @@ import type { ActivityDeps } from './deps';
 import type { BeginRunInput, BeginRunResult, FinishRunInput, RunSettings } from './types';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
+import { fingerprintOf } from './fingerprint';
+import { readBranches } from './staged';
 
 /** Run bookkeeping in the staging control tables: the pipeline lock, the run row, the watermark. */
 export function createRunActivities({ pools, config, temporal, searchAttributes, mapping }: ActivityDeps) {
@@ -78,10 +80,11 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
         note = 'no watermark yet: this incremental run loads every source row, as a full run';
       }
       const extractSince = effectiveMode === 'incremental' ? watermark.since : null;
+      const fingerprint = fingerprintOf(mapping, await readBranches(pools.staging));
       const run = await client.query(
-        `INSERT INTO migration_run (pipeline, workflow_id, temporal_run_id, mode, run_date, started_at, watermark_before, extract_since, settings, note)
-         VALUES ($1, $2, $3, $4, ($5::timestamptz AT TIME ZONE 'UTC')::date, $5, $6, $7, $8, $9) RETURNING run_id`,
-        [pipeline, input.workflowId, input.temporalRunId, effectiveMode, input.startedAt, watermark?.watermark ?? null, extractSince, settings, note],
+        `INSERT INTO migration_run (pipeline, workflow_id, temporal_run_id, mode, run_date, started_at, watermark_before, extract_since, settings, note, fingerprint)
+         VALUES ($1, $2, $3, $4, ($5::timestamptz AT TIME ZONE 'UTC')::date, $5, $6, $7, $8, $9, $10) RETURNING run_id`,
+        [pipeline, input.workflowId, input.temporalRunId, effectiveMode, input.startedAt, watermark?.watermark ?? null, extractSince, settings, note, fingerprint],
       );
       const runId = Number(run.rows[0].run_id);
       await client.query(`UPDATE migration_lock SET run_id = $2 WHERE pipeline = $1`, [pipeline, runId]);
@@ -98,16 +101,17 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
 
   async function finishRun(input: FinishRunInput): Promise<{ watermarkAfter: string | null }> {
     const result = await withTransaction(pools.staging, async (client) => {
-      const run = (await client.query(`SELECT pipeline, temporal_run_id, watermark_before FROM migration_run WHERE run_id = $1 FOR UPDATE`, [input.runId])).rows[0];
+      const run = (await client.query(`SELECT pipeline, temporal_run_id, watermark_before, snapshot_at FROM migration_run WHERE run_id = $1 FOR UPDATE`, [input.runId])).rows[0];
       if (!run) throw ApplicationFailure.nonRetryable(`run ${input.runId} does not exist`, FailureType.config);
       let watermarkAfter: string | null = run.watermark_before;
-      if (input.advanceWatermarkTo) {
+      // The watermark is the source's clock at the run's snapshot (contract 5.1), never a value read:
+      // set as it is, even if lower than before (a source clock set back re-reads rows, loses none).
+      if (input.advanceWatermark && run.snapshot_at) {
         const w = await client.query(
           `INSERT INTO migration_watermark (pipeline, source_table, watermark, run_id) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (pipeline) DO UPDATE SET watermark = GREATEST(migration_watermark.watermark, EXCLUDED.watermark),
-             run_id = EXCLUDED.run_id, updated_at = now()
+           ON CONFLICT (pipeline) DO UPDATE SET watermark = EXCLUDED.watermark, run_id = EXCLUDED.run_id, updated_at = now()
            RETURNING watermark`,
-          [run.pipeline, mapping.source.table, input.advanceWatermarkTo, input.runId],
+          [run.pipeline, mapping.source.table, run.snapshot_at, input.runId],
         );
         watermarkAfter = w.rows[0].watermark;
       }

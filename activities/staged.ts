@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { ident } from '../db/copy';
 import { withTransaction } from '../db/transaction';
@@ -94,12 +95,24 @@ export async function mapStagedRange(
   return { staged, byType };
 }
 
+/** The bank's branch reference data as one batch maps with it, and its digest (for the run's fingerprint). */
+export interface BranchMap {
+  lookup: BranchLookup;
+  /** SHA-256 of the rows as `code<TAB>id<TAB>name` lines in code order. */
+  sha256: string;
+}
+
 /** branch_map is small reference data: read whole, keyed by code as stored. */
-export async function readBranches(staging: Pool): Promise<BranchLookup> {
+export async function readBranches(staging: Pool): Promise<BranchMap> {
   const result = await staging.query<{ branch_code: string; branch_id: string; branch_name: string }>(
-    'SELECT branch_code, branch_id, branch_name FROM branch_map',
+    'SELECT branch_code, branch_id::text, branch_name FROM branch_map ORDER BY branch_code COLLATE "C"',
   );
-  return new Map<string, BranchRef>(result.rows.map((b) => [b.branch_code, { branchId: b.branch_id, branchName: b.branch_name }]));
+  const digest = createHash('sha256');
+  for (const b of result.rows) digest.update(`${b.branch_code}\t${b.branch_id}\t${b.branch_name}\n`);
+  return {
+    lookup: new Map<string, BranchRef>(result.rows.map((b) => [b.branch_code, { branchId: b.branch_id, branchName: b.branch_name }])),
+    sha256: digest.digest('hex'),
+  };
 }
 
 /** The run's "today" for the mapping's date rules, as 'YYYY-MM-DD'. */

@@ -42,14 +42,45 @@ export type BeginRunResult =
     }
   | { started: false; reason: string; activeWorkflowId: string };
 
+/** A snapshot an extraction read the source in: the source's clock when it was taken, and from which key on. */
+export interface ExtractSnapshot {
+  at: string;
+  afterKey: number | null;
+}
+
+/** What the extraction recorded with its run (migration_run.extraction). */
+export interface ExtractionRecord {
+  /** One, unless a retried extraction had to take a new snapshot after the connection holding the first died. */
+  snapshots: ExtractSnapshot[];
+  rowsRead: number;
+  rowsStaged: number;
+  /** Incremental runs only: rows read whose staged copy had a newer updated_at (left as staged). */
+  keptNewer: number;
+  /** The source's own count of the rows to read, in the same snapshot (null with several snapshots). */
+  sourceCount: number | null;
+}
+
 export interface ExtractResult {
   rowsRead: number;
   rowsStaged: number;
-  /** Rows whose source updated_at was older than the staged copy (left as staged). */
+  /** Rows whose source updated_at was older than the staged copy (left as staged; incremental runs only). */
   rowsSkippedOlder: number;
-  maxUpdatedAt: string | null;
+  /** The source's clock at the (first) snapshot: the watermark the run records when it completes. */
+  snapshotAt: string | null;
+  snapshots: number;
   chunks: number;
   resumedFromCursor: number | null;
+}
+
+/** What a run or a batch was mapped with (contract 5.1): documents and reference data, by digest. */
+export interface Fingerprint {
+  /** SHA-256 of the mapping document as loaded. */
+  mappingSha256: string;
+  tenantId: string;
+  migrationUserId: string;
+  migrationUserName: string;
+  /** SHA-256 of branch_map (code, id, name lines in code order). */
+  branchMapSha256: string;
 }
 
 export interface TypeCounts {
@@ -88,6 +119,11 @@ export interface Reconciliation {
   stale: { count: number; examples: number[] };
   /** Codes in staging and the destination that are gone from the source: informational. */
   deletedInSource: { count: number; examples: number[] };
+  /** This run's rows whose updated_at lies after its snapshot (contract 5.1): loaded as any other, listed. */
+  futureDated?: { count: number; examples: number[] };
+  /** The source clock the run's extraction snapshot was taken at (the watermark it records). */
+  snapshotAt?: string | null;
+  fingerprint?: Fingerprint | null;
   /**
    * How the value check covered the batches: equal to the digest their load recorded, re-mapped as
    * the sample (every staged row mapped again and compared), or re-mapped because a digest differed.
@@ -103,6 +139,6 @@ export interface FinishRunInput {
   error?: string;
   counts?: Record<string, number>;
   reconciliation?: Reconciliation;
-  /** Only a run that loaded and reconciled moves the watermark. */
-  advanceWatermarkTo?: string | null;
+  /** Only a run that loaded and reconciled moves the watermark, to its snapshot time. */
+  advanceWatermark?: boolean;
 }

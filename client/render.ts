@@ -151,10 +151,18 @@ export function reconciliationLines(r: Reconciliation): string[] {
   for (const [type, c] of types) lines.push(`    ${type.padEnd(width)} staged ${c.staged} = loaded ${c.loaded} + rejected ${c.rejected}`);
   lines.push('  checks:');
   for (const check of r.checks) {
-    lines.push(`    ${check.ok ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}${check.examples?.length ? ` (e.g. codes ${check.examples.slice(0, 5).join(', ')})` : ''}`);
+    // A failing check names every code it has (up to 20): the keys to look at.
+    const codes = check.examples?.length ? (check.ok ? ` (e.g. codes ${check.examples.slice(0, 5).join(', ')})` : ` (codes ${check.examples.join(', ')})`) : '';
+    lines.push(`    ${check.ok ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}${codes}`);
   }
   lines.push(`  stale customers (newer source row rejected, last loaded version kept): ${r.stale.count}${r.stale.examples.length ? `, e.g. ${r.stale.examples.slice(0, 5).join(', ')}` : ''}`);
   lines.push(`  deleted in source, kept in destination: ${r.deletedInSource.count}${r.deletedInSource.examples.length ? `, e.g. ${r.deletedInSource.examples.slice(0, 5).join(', ')}` : ''}`);
+  if (r.futureDated) {
+    lines.push(
+      `  future-dated (updated_at after the snapshot${r.snapshotAt ? ` at ${r.snapshotAt}` : ''}; loaded, never moves the watermark): ${r.futureDated.count}` +
+        (r.futureDated.examples.length ? `, codes ${r.futureDated.examples.join(', ')}` : ''),
+    );
+  }
   return lines;
 }
 

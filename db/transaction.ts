@@ -1,11 +1,15 @@
 import type { Pool, PoolClient } from 'pg';
 
-/** Runs `body` in one transaction on `client`: COMMIT when it returns, ROLLBACK when it throws. */
-export async function inTransaction<T>(client: PoolClient, body: () => Promise<T>): Promise<T> {
+/** How a transaction ends when its body succeeds: a plain COMMIT unless the caller fences it. */
+export type Commit = (client: PoolClient) => Promise<unknown>;
+const commitPlain: Commit = (client) => client.query('COMMIT');
+
+/** Runs `body` in one transaction on `client`: `commit` (COMMIT) when it returns, ROLLBACK when it or the commit throws. */
+export async function inTransaction<T>(client: PoolClient, body: () => Promise<T>, commit: Commit = commitPlain): Promise<T> {
   await client.query('BEGIN');
   try {
     const result = await body();
-    await client.query('COMMIT');
+    await commit(client);
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -14,10 +18,10 @@ export async function inTransaction<T>(client: PoolClient, body: () => Promise<T
 }
 
 /** A pooled connection for one transaction, released whatever happens. */
-export async function withTransaction<T>(pool: Pool, body: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(pool: Pool, body: (client: PoolClient) => Promise<T>, commit?: Commit): Promise<T> {
   const client = await pool.connect();
   try {
-    return await inTransaction(client, () => body(client));
+    return await inTransaction(client, () => body(client), commit);
   } finally {
     client.release();
   }

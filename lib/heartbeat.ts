@@ -23,3 +23,12 @@ export async function heartbeatWhile<T>(work: () => Promise<T>, everyMs = 5_000)
     clearInterval(timer);
   }
 }
+
+/** True when Temporal asked the current activity to stop (false outside an activity). */
+export function cancelRequested(): boolean {
+  try {
+    return Context.current().cancellationSignal.aborted;
+  } catch {
+    return false;
+  }
+}

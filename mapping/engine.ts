@@ -399,7 +399,7 @@ const EMPTY_CTX: RowContext = Object.freeze({ runDate: '', customerId: '', custo
 const EMPTY_BRANCHES: BranchLookup = new Map<string, BranchRef>();
 
 /** Compiles a schema-valid document. Throws DocumentProblem for references and rules that do not fit together. */
-export function compileDocument(doc: MappingDocument, constants: MappingConstants): CompiledMapping {
+export function compileDocument(doc: MappingDocument, constants: MappingConstants): Omit<CompiledMapping, 'identity'> {
   // --- source and destination
   const src = doc.source;
   checkUnique(src.columns, ['source', 'columns']);

@@ -2,6 +2,7 @@
  * The mapping engine's entry points: load and compile the mapping document once at start-up, then
  * call `mapRow` for every staged row.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { ZodIssue } from 'zod';
 import { mappingDocumentSchema, CONSTANT_NAMES } from './schema';
@@ -27,11 +28,16 @@ export function loadMappingFile(filePath: string, constants: MappingConstants): 
   } catch (e) {
     throw new MappingConfigError(origin, '$', `not valid JSON: ${describeJsonError(text, e as Error)}`);
   }
-  return compileMapping(doc, constants, origin);
+  return compileMapping(doc, constants, origin, sha256(text));
 }
 
-/** Validates and compiles a parsed mapping document. `origin` names it in error messages. */
-export function compileMapping(doc: unknown, constants: MappingConstants, origin = 'document'): CompiledMapping {
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/**
+ * Validates and compiles a parsed mapping document. `origin` names it in error messages;
+ * `documentSha256` is the digest of the document as loaded (of its JSON text when none is given).
+ */
+export function compileMapping(doc: unknown, constants: MappingConstants, origin = 'document', documentSha256 = sha256(JSON.stringify(doc) ?? '')): CompiledMapping {
   for (const name of CONSTANT_NAMES) {
     const v = (constants as unknown as Record<string, unknown> | null)?.[name];
     if (typeof v !== 'string' || v.trim() === '') {
@@ -46,7 +52,8 @@ export function compileMapping(doc: unknown, constants: MappingConstants, origin
     throw new MappingConfigError(origin, formatJsonPath(issue.path), describeIssue(issue, cleaned) + more);
   }
   try {
-    return compileDocument(parsed.data, constants);
+    const { tenantId, migrationUserId, migrationUserName } = constants;
+    return { ...compileDocument(parsed.data, constants), identity: { documentSha256, constants: { tenantId, migrationUserId, migrationUserName } } };
   } catch (e) {
     if (e instanceof DocumentProblem) throw new MappingConfigError(origin, formatJsonPath(e.path), e.detail);
     throw e;

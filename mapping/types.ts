@@ -58,6 +58,8 @@ export type MapResult =
     };
 
 export interface CompiledMapping {
+  /** What the mapping was compiled from: the document's SHA-256 as loaded, and the constants. */
+  identity: { documentSha256: string; constants: MappingConstants };
   /** Source table, key column, watermark column and the columns to extract, from the mapping file. */
   source: { schema: string; table: string; key: string; watermark: string; columns: readonly string[] };
   destination: {

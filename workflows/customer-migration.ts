@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -49,6 +50,9 @@ const batchActivities = (attempts: number) =>
     startToCloseTimeout: '15 minutes',
     heartbeatTimeout: '30 seconds', // a killed worker's batches are retried elsewhere within 30 s (loadBatch heartbeats every few seconds)
     retry: { ...retry, maximumAttempts: attempts },
+    // A cancelled run waits for its in-flight batches to stop before it releases the pipeline lock
+    // (their destination commit is fenced by that lock as well: activities/load.ts).
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
 
 /** A history this long hands over to a fresh run (continue-as-new), far below Temporal's 51,200. */
@@ -60,7 +64,6 @@ export interface RunState {
   settings: RunSettings | null;
   temporalRunId: string;
   extractSince: string | null;
-  maxUpdatedAt: string | null;
   nextBatch: number;
   retryQueue: number[];
   failed: FailedBatch[];
@@ -95,7 +98,6 @@ function freshState(input: MigrationInput): RunState {
     settings: null,
     temporalRunId: info.firstExecutionRunId,
     extractSince: null,
-    maxUpdatedAt: null,
     nextBatch: 1,
     retryQueue: [],
     failed: [],
@@ -303,7 +305,7 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
     if (decision === 'abort') throw ApplicationFailure.nonRetryable(abortReason, RUN_ABORTED);
   };
 
-  const finish = async (status: RunStatus, extra: { error?: string; reconciliation?: Reconciliation; watermarkTo?: string | null } = {}) => {
+  const finish = async (status: RunStatus, extra: { error?: string; reconciliation?: Reconciliation; advanceWatermark?: boolean } = {}) => {
     if (p.runId === null) return;
     const { watermarkAfter } = await control.finishRun({
       runId: p.runId,
@@ -311,7 +313,7 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
       error: extra.error,
       counts: { ...p.counts, batches: p.batches.total, failedBatches: state.failed.length },
       reconciliation: extra.reconciliation,
-      advanceWatermarkTo: extra.watermarkTo ?? null,
+      advanceWatermark: extra.advanceWatermark ?? false,
     });
     p.watermarkAfter = watermarkAfter;
     p.status = status;
@@ -378,7 +380,6 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
       enter('extracting');
       const extracted = await bulk.extract({ runId: p.runId, since: state.extractSince, chunkSize: state.settings.extractChunkSize });
       p.counts.extracted = extracted.rowsRead;
-      state.maxUpdatedAt = extracted.maxUpdatedAt;
       stopIfAborted();
 
       enter('assigning-ids');
@@ -443,7 +444,14 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
           running.add(task);
         }
         if (!running.size) break;
-        await Promise.race(running);
+        try {
+          await Promise.race(running);
+        } catch (err) {
+          // Only a cancellation gets here (runOne records every other failure): let every batch in
+          // flight finish cancelling before the run ends and releases its lock.
+          await Promise.allSettled(running);
+          throw err;
+        }
       }
       stopIfAborted();
       if (stopReason) throw ApplicationFailure.nonRetryable(`reject threshold exceeded: ${stopReason}`, 'RejectThresholdExceeded');
@@ -466,7 +474,7 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
     const reconciliation = await bulk.reconcile({ runId, concurrency: settings.parallelism });
     p.reconciliation = reconciliation;
     const status: RunStatus = state.failed.length ? 'COMPLETED_WITH_FAILURES' : reconciliation.ok ? 'COMPLETED' : 'RECONCILIATION_FAILED';
-    await finish(status, { reconciliation, watermarkTo: status === 'COMPLETED' ? state.maxUpdatedAt : null });
+    await finish(status, { reconciliation, advanceWatermark: status === 'COMPLETED' });
     return result();
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;

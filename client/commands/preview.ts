@@ -98,7 +98,7 @@ export async function buildPreview(deps: { staging: Pool; source?: Pool; mapping
     );
     return new Map(found.rows.map((r) => [Number(r.customer_code), r as { cid: string; pid: string }]));
   });
-  const branches = await readBranches(deps.staging); // one SELECT, as the load reads them
+  const branches = (await readBranches(deps.staging)).lookup; // one SELECT, as the load reads them
 
   const previewRows: PreviewRow[] = [];
   const issues = new Map<string, Preview['issues'][number]>();

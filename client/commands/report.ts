@@ -1,14 +1,15 @@
 import type { CliContext } from '../context';
 import { resolveWorkflowId, uiLink } from '../runs';
 import { reconciliationLines, table } from '../render';
-import type { Reconciliation, TypeCounts } from '../../activities/types';
+import type { ExtractionRecord, Fingerprint, Reconciliation, TypeCounts } from '../../activities/types';
 
 /** Everything staging knows about a run: for sign-off, from staging alone (no worker needed). */
 export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: string) {
   const db = ctx.staging();
   const run = (await db.query(
     `SELECT run_id, pipeline, workflow_id, mode, status, phase, note, error, started_at, finished_at, run_date::text,
-            watermark_before, watermark_after, extract_since, rows_extracted, rows_staged, batch_count, counts, reconciliation
+            watermark_before, watermark_after, extract_since, rows_extracted, rows_staged, batch_count, counts, reconciliation,
+            snapshot_at, extraction, fingerprint
      FROM migration_run WHERE workflow_id = $1 ORDER BY run_id DESC LIMIT 1`,
     [workflowId],
   )).rows[0];
@@ -54,6 +55,8 @@ export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: s
   )).rows[0];
   Object.assign(recorded, sums);
   const reconciliation = run.reconciliation as Reconciliation | null;
+  const extraction = run.extraction as ExtractionRecord | null;
+  const counts: Record<string, number> = (run.counts as Record<string, number> | null) ?? { extracted: run.rows_extracted, staged: run.rows_staged, ...recorded };
   const notReady: string[] = [];
   if (run.status !== 'COMPLETED') notReady.push(`status is ${run.status}`);
   if (!reconciliation) notReady.push('no reconciliation');
@@ -71,8 +74,13 @@ export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: s
     startedAt: run.started_at,
     finishedAt: run.finished_at,
     runDate: run.run_date,
-    watermark: { before: run.watermark_before, after: run.watermark_after, extractSince: run.extract_since },
-    counts: (run.counts as Record<string, number> | null) ?? { extracted: run.rows_extracted, staged: run.rows_staged, ...recorded },
+    watermark: { before: run.watermark_before, after: run.watermark_after, extractSince: run.extract_since, snapshotAt: run.snapshot_at },
+    counts,
+    /** Whether extracted, staged, loaded and rejected add up, and why not where they do not. */
+    countsAddUp: addUp(run.mode, counts, extraction),
+    extraction,
+    fingerprint: run.fingerprint as Fingerprint | null,
+    futureDated: reconciliation?.futureDated ?? null,
     /** Per customer type: the reconciliation's recount when there is one, else the batches' records. */
     byType: (reconciliation?.byType ?? byBatches) as Record<string, TypeCounts>,
     reconciliation,
@@ -94,6 +102,30 @@ export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: s
   };
 }
 
+/**
+ * extracted = staged (+ rows an incremental run kept a newer staged copy of), staged = loaded +
+ * rejected: the report says which of these holds, and why not where one does not.
+ */
+function addUp(mode: string, counts: Record<string, number>, extraction: ExtractionRecord | null): { ok: boolean; lines: string[] } {
+  const lines: string[] = [];
+  let ok = true;
+  const { extracted, staged, loaded, rejected } = counts;
+  if ([extracted, staged, loaded, rejected].some((n) => typeof n !== 'number')) return { ok: false, lines: ['the run did not get as far as loading: no final counts'] };
+  const keptNewer = mode === 'incremental' ? extraction?.keptNewer ?? 0 : 0;
+  if (extracted === staged + keptNewer) {
+    lines.push(`extracted ${extracted} = staged ${staged}${keptNewer ? ` + ${keptNewer} kept (their staged copy is newer: see staged_equals_source_snapshot)` : ''}`);
+  } else {
+    ok = false;
+    lines.push(`extracted ${extracted} ≠ staged ${staged}${keptNewer ? ` + ${keptNewer} kept` : ''}: staging does not hold what the source sent`);
+  }
+  if (staged === loaded + rejected) lines.push(`staged ${staged} = loaded ${loaded} + rejected ${rejected}`);
+  else {
+    ok = false;
+    lines.push(`staged ${staged} ≠ loaded ${loaded} + rejected ${rejected}: ${staged - loaded - rejected} row(s) in batches that did not load (failed, accepted or not reached)`);
+  }
+  return { ok, lines };
+}
+
 export async function reportCommand(ctx: CliContext, runRef: string): Promise<number> {
   const workflowId = await resolveWorkflowId(ctx, runRef);
   const report = await readReport(ctx, workflowId);
@@ -107,10 +139,14 @@ export async function reportCommand(ctx: CliContext, runRef: string): Promise<nu
   if (report.note) console.log(`  note: ${report.note}`);
   if (report.error) console.log(`  error: ${report.error}`);
   console.log(`  watermark before ${report.watermark.before ?? '(none)'}, after ${report.watermark.after ?? '(none)'}${report.watermark.extractSince ? `; extracted rows updated since ${report.watermark.extractSince}` : ''}`);
+  console.log(`  source snapshot taken at ${report.watermark.snapshotAt ?? '(none)'} (the source's clock: the watermark a completed run records)${(report.extraction?.snapshots.length ?? 0) > 1 ? `; the extraction was resumed under ${report.extraction!.snapshots.length - 1} later snapshot(s)` : ''}`);
+  const f = report.fingerprint;
+  if (f) console.log(`  fingerprint: mapping sha256 ${f.mappingSha256}, branch_map sha256 ${f.branchMapSha256}, tenant ${f.tenantId}, migration user ${f.migrationUserName} (${f.migrationUserId})`);
   // jsonb keeps its own key order: print the counts in the order of the pipeline.
   const order = ['extracted', 'staged', 'loaded', 'rejected', 'warned', 'batches', 'failedBatches'];
   const c = Object.entries(report.counts ?? {}).sort(([a], [b]) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
   console.log(`  counts: ${c.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`  ${report.countsAddUp.ok ? 'counts add up' : 'counts do NOT add up'}: ${report.countsAddUp.lines.join('; ')}`);
   if (report.reconciliation) {
     console.log('');
     console.log(reconciliationLines(report.reconciliation).join('\n'));

@@ -387,5 +387,15 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     assert.ok(Number(counts.ins) >= ROWS && Number(counts.ins) <= ROWS + CHUNK, `inserts ${counts.ins}: every row once, plus at most the interrupted chunk`);
     const resumes = w.logLines().filter((l) => l.msg === 'extraction resumes from its heartbeat cursor');
     assert.ok(resumes.some((l) => l.cursor === extracted.resumedFromCursor), JSON.stringify({ resumes, extracted }));
+    // The first snapshot died with its connection: the retry read the rest under a new one, and the run
+    // keeps the earliest snapshot time as its watermark (every row the first could not see is after it).
+    const record = (await staging.query(`SELECT snapshot_at, extraction, watermark_after FROM migration_run WHERE workflow_id = $1`, [handle.workflowId])).rows[0];
+    assert.equal(record.extraction.snapshots.length, 2, JSON.stringify(record.extraction));
+    assert.equal(record.extraction.snapshots[1].afterKey, extracted.resumedFromCursor);
+    assert.ok(record.extraction.snapshots[0].at < record.extraction.snapshots[1].at);
+    assert.equal(record.snapshot_at, record.extraction.snapshots[0].at);
+    assert.equal(record.watermark_after, record.snapshot_at, 'the watermark is the earliest snapshot');
+    assert.equal(record.extraction.sourceCount, null, 'no single snapshot counts what two read');
+    assert.ok(result.reconciliation?.checks.find((c) => c.name === 'staged_equals_source_snapshot')?.ok, 'staging equals what the source held, chunk by chunk');
   });
 });

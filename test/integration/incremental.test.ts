@@ -34,7 +34,12 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     servers.temporal.client.workflow.start(WORKFLOW_TYPE, { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [input] });
   const watermark = async (): Promise<{ watermark: string; run_id: number } | undefined> =>
     (await staging.query(`SELECT watermark::text AS watermark, run_id FROM migration_watermark WHERE pipeline = $1`, [config.PIPELINE])).rows[0];
-  const sourceMaxUpdatedAt = async (): Promise<string> => (await source.query(`SELECT max(updated_at)::text AS m FROM efz_customer`)).rows[0].m;
+  /** The source clock at the run's extraction snapshot: the watermark a completed run records (contract 5.1). */
+  const snapshotOf = async (runId: number | null): Promise<string> =>
+    (await staging.query(`SELECT snapshot_at::text AS s FROM migration_run WHERE run_id = $1`, [runId])).rows[0].s;
+  /** The snapshot came after every row the source holds was written (none is future-dated here). */
+  const snapshotAfterEveryRow = async (snapshot: string): Promise<boolean> =>
+    (await source.query(`SELECT $1::timestamptz >= max(updated_at) AS ok FROM efz_customer`, [snapshot])).rows[0].ok;
   const runRow = async (runId: number | null) =>
     (await staging.query(`SELECT status, mode, note, error, watermark_before::text AS before, watermark_after::text AS after, extract_since::text AS since FROM migration_run WHERE run_id = $1`, [runId])).rows[0];
   /** How many source rows an incremental run with this extract_since must read. */
@@ -114,9 +119,10 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     assert.equal(result.counts.staged, ROWS);
     assert.equal(result.counts.loaded + result.counts.rejected, ROWS);
     assert.equal(result.watermarkBefore, null);
-    const max = await sourceMaxUpdatedAt();
-    assert.equal(result.watermarkAfter, max);
-    assert.deepEqual(await watermark(), { watermark: max, run_id: result.runId });
+    const snapshot = await snapshotOf(result.runId);
+    assert.ok(await snapshotAfterEveryRow(snapshot));
+    assert.equal(result.watermarkAfter, snapshot);
+    assert.deepEqual(await watermark(), { watermark: snapshot, run_id: result.runId });
 
     // The operator's report says the same, from staging.
     const report = await runCli(config, ['report', workflowId, '--json']);
@@ -150,9 +156,10 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     assert.equal(result.mode, 'incremental');
     assert.equal(result.note, null);
     assert.equal(result.watermarkBefore, before.watermark);
-    const max = await sourceMaxUpdatedAt();
-    assert.equal(result.watermarkAfter, max);
-    assert.deepEqual(await watermark(), { watermark: max, run_id: result.runId });
+    const snapshot = await snapshotOf(result.runId);
+    assert.ok(await snapshotAfterEveryRow(snapshot));
+    assert.equal(result.watermarkAfter, snapshot);
+    assert.deepEqual(await watermark(), { watermark: snapshot, run_id: result.runId });
 
     // Only the rows at or after watermark − look-back were read.
     const row = await runRow(result.runId);
@@ -265,10 +272,10 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
 
   it('picks up a row committed late inside the look-back; re-reading unchanged rows rewrites nothing', async () => {
     const [late, early, far, older] = [...(await pickLoaded('INDIVIDUAL', 2)), ...(await pickLoaded('CORPORATE', 2))];
-    // A source row whose updated_at went back (still inside the look-back) never replaces the newer staged copy.
+    // A source row whose updated_at went back (still inside the look-back) never replaces the newer
+    // staged copy in an incremental run, and the reconciliation says that staging then differs from the source.
     await touch(`address_line1 = 'Older ' || customer_code`, [older]);
     assert.equal((await run({ mode: 'incremental' })).status, 'COMPLETED');
-    await source.query(`UPDATE efz_customer SET address_line1 = 'Regressed ' || customer_code, updated_at = updated_at - interval '10 seconds' WHERE customer_code = $1`, [older]);
 
     // A transaction that stamps updated_at with its start time but commits after the next run has read.
     const slow = new PgClient({ connectionString: servers.urls.source, application_name: 'customer-migration:test-late' });
@@ -292,14 +299,17 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     assert.equal(lateStamp.older, true, 'the late row is stamped before the watermark');
     // A change stamped an hour before the watermark is outside the look-back.
     await source.query(`UPDATE efz_customer SET address_line1 = 'Far ' || customer_code, updated_at = $2::timestamptz - interval '1 hour' WHERE customer_code = $1`, [far, wm.watermark]);
+    await source.query(`UPDATE efz_customer SET address_line1 = 'Regressed ' || customer_code, updated_at = updated_at - interval '10 seconds' WHERE customer_code = $1`, [older]);
 
     const snapshot = await destSnapshot();
     const farBefore = await destRow(far);
     const olderBefore = await destRow(older);
     const second = await run({ mode: 'incremental' });
-    assert.equal(second.status, 'COMPLETED', JSON.stringify(second.reconciliation?.checks));
+    assert.equal(second.status, 'RECONCILIATION_FAILED', JSON.stringify(second.reconciliation?.checks));
+    assert.deepEqual(second.reconciliation!.checks.filter((c) => !c.ok).map((c) => [c.name, c.examples]), [['staged_equals_source_snapshot', [older]]]);
+    assert.match(second.reconciliation!.checks[0].detail, /1 source row\(s\) read but not staged, their staged copy has a newer updated_at/);
     assert.equal(second.watermarkBefore, wm.watermark);
-    assert.equal(second.watermarkAfter, wm.watermark, 'nothing newer than the watermark: it stays');
+    assert.equal(second.watermarkAfter, wm.watermark, 'a run whose reconciliation failed leaves the watermark');
     const since = (await runRow(second.runId)).since;
     assert.equal(second.counts.extracted, await sourceRowsSince(since));
     assert.ok(second.counts.extracted >= 3, `rows re-read inside the look-back: ${second.counts.extracted}`);
@@ -314,9 +324,11 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     const changed = [...after].filter(([n, v]) => snapshot.get(n) !== v).map(([n]) => Number(n));
     assert.deepEqual(changed, [late], 'only the late row was written: re-read rows kept their xmin and values');
 
-    // Bring the far row in for the tests that follow.
-    await touch(`address_line1 = 'Far ' || customer_code`, [far]);
-    assert.equal((await run({ mode: 'incremental' })).status, 'COMPLETED');
+    // Bring the far row in, and give the regressed row a newer change, for the tests that follow.
+    await touch(`address_line1 = 'Far ' || customer_code`, [far, older]);
+    const healed = await run({ mode: 'incremental' });
+    assert.equal(healed.status, 'COMPLETED', JSON.stringify(healed.reconciliation?.checks));
+    assert.equal(healed.watermarkAfter, await snapshotOf(healed.runId));
   });
 
   it('leaves the watermark unchanged when a run fails and is aborted; the next run catches up', async () => {
@@ -372,7 +384,7 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
       [codes],
     )).rows[0].n;
     assert.equal(landed, codes.length, 'nothing lost');
-    assert.equal(next.watermarkAfter, await sourceMaxUpdatedAt());
+    assert.equal(next.watermarkAfter, await snapshotOf(next.runId));
   });
 
   it('never runs two runs of a pipeline at once: the CLI refuses, the workflow fails RunAlreadyActive, a scheduled run is SKIPPED', async () => {
