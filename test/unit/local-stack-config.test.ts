@@ -6,23 +6,28 @@ import { parseConfig } from '../../config/env';
 import { firstBlockedFolder } from '../../stack/places';
 
 describe('configuration: the local stack ports', () => {
+  /** The five settings that point at the local stack, as parseConfig gives them. */
+  const pointers = (env: Record<string, string>) => {
+    const c = parseConfig(env);
+    return [c.SOURCE_DATABASE_URL, c.STAGING_DATABASE_URL, c.DESTINATION_DATABASE_URL, c.TEMPORAL_ADDRESS, c.TEMPORAL_UI_URL];
+  };
+  const expected = (pg: number, temporal: number, ui: number) => [
+    `postgres://postgres:postgres@127.0.0.1:${pg}/efz_source`,
+    `postgres://postgres:postgres@127.0.0.1:${pg}/migration_staging`,
+    `postgres://postgres:postgres@127.0.0.1:${pg}/corebank`,
+    `127.0.0.1:${temporal}`,
+    `http://127.0.0.1:${ui}`,
+  ];
+
   it('by default the URLs and the Temporal address point at the local stack on 55432 / 7233 / 8233', () => {
-    const c = parseConfig({});
-    assert.equal(c.SOURCE_DATABASE_URL, 'postgres://postgres:postgres@127.0.0.1:55432/efz_source');
-    assert.equal(c.STAGING_DATABASE_URL, 'postgres://postgres:postgres@127.0.0.1:55432/migration_staging');
-    assert.equal(c.DESTINATION_DATABASE_URL, 'postgres://postgres:postgres@127.0.0.1:55432/corebank');
-    assert.equal(c.TEMPORAL_ADDRESS, '127.0.0.1:7233');
-    assert.equal(c.TEMPORAL_UI_URL, 'http://127.0.0.1:8233');
+    assert.deepEqual(pointers({}), expected(55432, 7233, 8233));
   });
 
   it('the defaults follow LOCAL_PG_PORT, LOCAL_TEMPORAL_PORT and LOCAL_TEMPORAL_UI_PORT', () => {
-    const c = parseConfig({ LOCAL_PG_PORT: '45432', LOCAL_TEMPORAL_PORT: '47233', LOCAL_TEMPORAL_UI_PORT: '48233' });
+    const ports = { LOCAL_PG_PORT: '45432', LOCAL_TEMPORAL_PORT: '47233', LOCAL_TEMPORAL_UI_PORT: '48233' };
+    const c = parseConfig(ports);
     assert.deepEqual([c.LOCAL_PG_PORT, c.LOCAL_TEMPORAL_PORT, c.LOCAL_TEMPORAL_UI_PORT], [45432, 47233, 48233]);
-    assert.equal(c.SOURCE_DATABASE_URL, 'postgres://postgres:postgres@127.0.0.1:45432/efz_source');
-    assert.equal(c.STAGING_DATABASE_URL, 'postgres://postgres:postgres@127.0.0.1:45432/migration_staging');
-    assert.equal(c.DESTINATION_DATABASE_URL, 'postgres://postgres:postgres@127.0.0.1:45432/corebank');
-    assert.equal(c.TEMPORAL_ADDRESS, '127.0.0.1:47233');
-    assert.equal(c.TEMPORAL_UI_URL, 'http://127.0.0.1:48233');
+    assert.deepEqual(pointers(ports), expected(45432, 47233, 48233));
   });
 
   it('a URL or address that is set wins over the ports; a bad port is named', () => {
