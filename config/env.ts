@@ -6,7 +6,20 @@ import { redactSecrets } from '../lib/redact';
 /** Where the project lives: every default path is relative to it, wherever the process starts. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-const LOCAL_PG = 'postgres://postgres:postgres@127.0.0.1:55432';
+/** The local stack's ports (`npm run stack -- up`); the default URLs and address below follow them. */
+export const LOCAL_STACK_PORT_DEFAULTS = { LOCAL_PG_PORT: 55432, LOCAL_TEMPORAL_PORT: 7233, LOCAL_TEMPORAL_UI_PORT: 8233 } as const;
+
+/** What the local stack serves on its ports: the defaults of the URLs and of TEMPORAL_ADDRESS. */
+export function localStackDefaults(ports: { LOCAL_PG_PORT: number; LOCAL_TEMPORAL_PORT: number; LOCAL_TEMPORAL_UI_PORT: number }) {
+  const pg = `postgres://postgres:postgres@127.0.0.1:${ports.LOCAL_PG_PORT}`;
+  return {
+    SOURCE_DATABASE_URL: `${pg}/efz_source`,
+    STAGING_DATABASE_URL: `${pg}/migration_staging`,
+    DESTINATION_DATABASE_URL: `${pg}/corebank`,
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.LOCAL_TEMPORAL_PORT}`,
+    TEMPORAL_UI_URL: `http://127.0.0.1:${ports.LOCAL_TEMPORAL_UI_PORT}`,
+  };
+}
 
 /** What pg (pg-connection-string) understands in `sslmode`; see docs/security.md for what each does. */
 export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'] as const;
@@ -33,20 +46,29 @@ const postgresUrl = z
   }, `sslmode must be one of ${SSL_MODES.join(', ')}`);
 
 const positiveInt = z.coerce.number().int().positive();
+const tcpPort = z.coerce.number().int().min(1).max(65535);
 const uuid = z.string().uuid();
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-/** Every setting of the service, read from the environment (and `.env`), validated once at start-up. */
+/**
+ * Every setting of the service, read from the environment (and `.env`), validated once at start-up.
+ * The URLs and TEMPORAL_ADDRESS / TEMPORAL_UI_URL left unset are filled in afterwards from the
+ * LOCAL_* ports (`localStackDefaults`), so moving the local stack moves what the service talks to.
+ */
 export const envSchema = z.object({
-  SOURCE_DATABASE_URL: postgresUrl.default(`${LOCAL_PG}/efz_source`),
-  STAGING_DATABASE_URL: postgresUrl.default(`${LOCAL_PG}/migration_staging`),
-  DESTINATION_DATABASE_URL: postgresUrl.default(`${LOCAL_PG}/corebank`),
+  LOCAL_PG_PORT: tcpPort.default(LOCAL_STACK_PORT_DEFAULTS.LOCAL_PG_PORT),
+  LOCAL_TEMPORAL_PORT: tcpPort.default(LOCAL_STACK_PORT_DEFAULTS.LOCAL_TEMPORAL_PORT),
+  LOCAL_TEMPORAL_UI_PORT: tcpPort.default(LOCAL_STACK_PORT_DEFAULTS.LOCAL_TEMPORAL_UI_PORT),
+
+  SOURCE_DATABASE_URL: postgresUrl.optional(),
+  STAGING_DATABASE_URL: postgresUrl.optional(),
+  DESTINATION_DATABASE_URL: postgresUrl.optional(),
   PG_POOL_MAX: positiveInt.default(4),
   PG_STATEMENT_TIMEOUT_MS: positiveInt.default(300_000),
 
-  TEMPORAL_ADDRESS: z.string().regex(/^(?:[^\s:/\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_ADDRESS: z.string().regex(/^(?:[^\s:/\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'must be host:port').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('customer-migration'),
   TEMPORAL_TLS: bool.default('false'),
@@ -55,7 +77,7 @@ export const envSchema = z.object({
   TEMPORAL_TLS_CA_PATH: z.string().optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
-  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+  TEMPORAL_UI_URL: z.string().url().optional(),
 
   MAPPING_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, 'mapping', 'customer-mapping.json')),
   PIPELINE: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only').default('efz_customer'),
@@ -77,7 +99,7 @@ export const envSchema = z.object({
   LOG_ROW_VALUES: bool.default('false'),
 });
 
-/** Settings that only make sense together. */
+/** Settings that only make sense together; then the defaults that follow the local stack's ports. */
 const checkedSchema = envSchema.superRefine((c, ctx) => {
   if (Boolean(c.TEMPORAL_TLS_CERT_PATH) !== Boolean(c.TEMPORAL_TLS_KEY_PATH)) {
     ctx.addIssue({
@@ -86,9 +108,19 @@ const checkedSchema = envSchema.superRefine((c, ctx) => {
       message: 'mTLS needs both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH',
     });
   }
+}).transform((c) => {
+  const local = localStackDefaults(c);
+  return {
+    ...c,
+    SOURCE_DATABASE_URL: c.SOURCE_DATABASE_URL ?? local.SOURCE_DATABASE_URL,
+    STAGING_DATABASE_URL: c.STAGING_DATABASE_URL ?? local.STAGING_DATABASE_URL,
+    DESTINATION_DATABASE_URL: c.DESTINATION_DATABASE_URL ?? local.DESTINATION_DATABASE_URL,
+    TEMPORAL_ADDRESS: c.TEMPORAL_ADDRESS ?? local.TEMPORAL_ADDRESS,
+    TEMPORAL_UI_URL: c.TEMPORAL_UI_URL ?? local.TEMPORAL_UI_URL,
+  };
 });
 
-export type AppConfig = z.infer<typeof envSchema>;
+export type AppConfig = z.output<typeof checkedSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -27,5 +27,7 @@ echo "worker running (pid $WORKER_PID, log .data/logs/worker.log)"
 status=0
 node dist/client/main.js full --wait || status=$?
 echo
-echo "The stack keeps running so you can explore: Temporal UI http://127.0.0.1:8233 ; stop it with: npm run stack -- down"
+# The UI's address follows LOCAL_TEMPORAL_UI_PORT (config/env.ts), so ask the configuration for it.
+UI="$(node -e 'process.stdout.write(require("./dist/config/env").loadConfig().TEMPORAL_UI_URL)')"
+echo "The stack keeps running so you can explore: Temporal UI $UI ; stop it with: npm run stack -- down"
 exit $status

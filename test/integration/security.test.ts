@@ -13,7 +13,6 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
@@ -23,6 +22,7 @@ import { adminQuery, lines, runCli, runNode, serviceEnv, startWorkerProcess, unt
 import { CertFiles, makeCertificates, startTlsProxy, TlsProxy } from '../support/tls';
 import { seedSource } from '../../stack/seed';
 import { freePort, initPgCluster, postgresOsUser, startPgCluster, stopPgCluster } from '../../stack/local-stack';
+import { postgresTempDir } from '../../stack/places';
 import { createPool } from '../../db/pools';
 import type { AppConfig } from '../../config/env';
 import { MigrationInput, progressQuery, WORKFLOW_TYPE } from '../../workflows/definitions';
@@ -280,8 +280,7 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
     let tmp: string;
     let certs: CertFiles;
     before(() => {
-      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'security-tls-'));
-      fs.chmodSync(tmp, 0o755);
+      tmp = postgresTempDir('security-tls-'); // its cluster's files must be reachable by the postgres OS user
       certs = makeCertificates(path.join(tmp, 'certs'), ['temporal.test']);
     });
     after(() => fs.rmSync(tmp, { recursive: true, force: true }));

