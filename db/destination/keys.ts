@@ -102,3 +102,35 @@ async function withClient<T>(connect: () => Promise<PoolClient>, body: (db: Pool
     db.release();
   }
 }
+
+/**
+ * Why the migration user may not take the bulk path on `tables` right now (none: it may): a table
+ * holds rows, is not the user's to alter, or is in use by another session.
+ */
+export async function bulkObstacles(db: Queryable, schema: string, tables: readonly string[]): Promise<string[]> {
+  const reasons: string[] = [];
+  for (const table of tables) {
+    const { rows } = await db.query<{ rows: boolean; owner: boolean; others: number }>(
+      `SELECT EXISTS (SELECT 1 FROM ${qualified(schema, table)}) AS rows,
+              pg_has_role(current_user, c.relowner, 'USAGE') AS owner,
+              (SELECT count(*)::int FROM pg_locks l WHERE l.relation = c.oid AND l.pid <> pg_backend_pid()) AS others
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+      [schema, table],
+    );
+    const r = rows[0];
+    if (r.rows) reasons.push(`${table} holds rows`);
+    if (!r.owner) reasons.push(`the migration user may not alter ${table} (not its owner)`);
+    if (r.others) reasons.push(`${table} is in use by another session (${r.others} lock(s))`);
+  }
+  return reasons;
+}
+
+/** The first key values that a unique key being rebuilt finds twice (for the run's error). */
+export async function duplicateKeys(db: Queryable, schema: string, key: TableKey, limit = 20): Promise<string[]> {
+  const columns = /\(([^)]*)\)/.exec(key.definition)?.[1];
+  if (!columns) return [];
+  const { rows } = await db.query<{ k: string }>(
+    `SELECT (${columns})::text AS k FROM ${qualified(schema, key.table)} GROUP BY ${columns} HAVING count(*) > 1 ORDER BY 1 LIMIT ${Number(limit)}`,
+  );
+  return rows.map((r) => r.k);
+}
