@@ -134,6 +134,9 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
       await pools.staging.query(`UPDATE migration_bulk_load SET state = 'FAILED', error = $2 WHERE run_id = $1`, [runId, message]);
       throw ApplicationFailure.nonRetryable(message, FailureType.schema);
     }
+    // Fresh statistics for the tables that were empty when last analysed: the reconciliation's
+    // lookups by id and every later run are planned on them.
+    await pools.destination.query(`ANALYZE ${[...new Set(keys.map((k) => k.table))].map((t) => `${ident(saved.schema_name)}.${ident(t)}`).join(', ')}`);
     await pools.staging.query(`UPDATE migration_bulk_load SET state = 'RESTORED', restored_at = now(), error = NULL WHERE run_id = $1`, [runId]);
     log('info', 'destination keys rebuilt and verified', { runId, keys: keys.length });
     return { outcome: 'restored', keys: keys.length };

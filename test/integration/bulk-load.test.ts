@@ -64,6 +64,17 @@ describe('the bulk path: keys dropped for the first load and rebuilt whatever en
       return r && r.state === 'DROPPED' && r.done >= done && r.done < r.total ? r : undefined;
     }, 120_000, 50);
 
+  /** Empty tables, slow destination inserts (a batch takes a third of a second), a worker, a run in the middle of its bulk load. */
+  const midBulkLoadRun = async () => {
+    await emptyDestination();
+    const config = configFor();
+    await worker(config);
+    await slowInserts(servers.urls.destination, 'customer', 0.3);
+    const handle = await start(config);
+    await midBulkLoad(handle.workflowId);
+    return { config, handle };
+  };
+
   before(async () => {
     servers = shared();
     [staging, destination] = [pool(servers.urls.staging), pool(servers.urls.destination)];
@@ -156,12 +167,7 @@ describe('the bulk path: keys dropped for the first load and rebuilt whatever en
   });
 
   it('a run cancelled in the middle of its bulk load rebuilds the keys as it ends', async () => {
-    await emptyDestination();
-    const config = configFor();
-    await worker(config);
-    await slowInserts(servers.urls.destination, 'customer', 0.3);
-    const handle = await start(config);
-    await midBulkLoad(handle.workflowId);
+    const { handle } = await midBulkLoadRun();
     await handle.cancel();
     await handle.result().catch(() => undefined);
     const run = await runOf(handle.workflowId);
@@ -170,12 +176,7 @@ describe('the bulk path: keys dropped for the first load and rebuilt whatever en
   });
 
   it('a run terminated in the middle of its bulk load: repair-constraints rebuilds the keys by hand, idempotently', async () => {
-    await emptyDestination();
-    const config = configFor();
-    await worker(config);
-    await slowInserts(servers.urls.destination, 'customer', 0.3);
-    const handle = await start(config);
-    await midBulkLoad(handle.workflowId);
+    const { config, handle } = await midBulkLoadRun();
     await handle.terminate('test: terminated mid bulk load');
     assert.ok((await keysNow()).length < keysBefore.length, 'the keys are still dropped');
     const repaired = await runCli(config, ['repair-constraints', handle.workflowId]);
@@ -188,12 +189,7 @@ describe('the bulk path: keys dropped for the first load and rebuilt whatever en
   });
 
   it('a rebuild that finds a duplicate key fails the run, naming the key and the value; repaired after the fix', async () => {
-    await emptyDestination();
-    const config = configFor();
-    await worker(config);
-    await slowInserts(servers.urls.destination, 'customer', 0.3);
-    const handle = await start(config);
-    await midBulkLoad(handle.workflowId);
+    const { config, handle } = await midBulkLoadRun();
     // Another writer adds a profile whose customer number a loaded customer already has.
     const taken = (await destination.query(`SELECT "customerNumber" AS n FROM customer_profile ORDER BY 1 LIMIT 1`)).rows[0].n;
     await destination.query(
