@@ -10,7 +10,8 @@ export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: s
     `SELECT run_id, pipeline, workflow_id, mode, status, phase, note, error, started_at, finished_at, run_date::text,
             watermark_before, watermark_after, extract_since, rows_extracted, rows_staged, batch_count, counts, reconciliation,
             snapshot_at, extraction, fingerprint, load_path,
-            (SELECT to_jsonb(b) - 'keys' - 'run_id' FROM migration_bulk_load b WHERE b.run_id = migration_run.run_id) AS bulk_load
+            (SELECT json_build_object('state', b.state, 'dropped_at', b.dropped_at::text, 'restored_at', b.restored_at::text, 'error', b.error)
+             FROM migration_bulk_load b WHERE b.run_id = migration_run.run_id) AS bulk_load
      FROM migration_run WHERE workflow_id = $1 ORDER BY run_id DESC LIMIT 1`,
     [workflowId],
   )).rows[0];
