@@ -6,6 +6,7 @@ import { withTransaction } from '../db/transaction';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
 import { FailureType } from './errors';
+import { commitWhileRunHoldsLock } from './fence';
 
 /** SQLSTATE unique_violation, foreign_key_violation, lock_not_available. */
 const UNIQUE_VIOLATION = '23505';
@@ -80,12 +81,13 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
       [runId, schema, JSON.stringify(keys)],
     );
     try {
+      // Fenced like a batch: a prepare left behind by an ended run drops nothing.
       await withTransaction(pools.destination, async (db) => {
         await db.query(`LOCK TABLE ${tables.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`);
         const late = await bulkObstacles(db, schema, tables);
         if (late.length) throw Object.assign(new Error(late.join('; ')), { code: 'BULK_OBSTACLE' });
         await dropKeys(db, schema, keys);
-      });
+      }, commitWhileRunHoldsLock(pools.staging, runId));
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code !== LOCK_NOT_AVAILABLE && code !== 'BULK_OBSTACLE') throw err; // retried: the saved definitions stay
