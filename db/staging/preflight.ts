@@ -16,15 +16,19 @@ export interface WatermarkInfo {
   watermark: string;
   runId: number;
   ageSeconds: number;
+  /** Where an incremental run would start reading: the watermark minus the look-back. */
+  since: string;
 }
 
 /** The pipeline's watermark, the run that set it and its age by the staging clock; null before the first completed run. */
-export async function readWatermark(db: Db, pipeline: string): Promise<WatermarkInfo | null> {
+export async function readWatermark(db: Db, pipeline: string, lookbackSeconds: number): Promise<WatermarkInfo | null> {
   const row = (await db.query(
-    `SELECT watermark::text AS watermark, run_id, extract(epoch FROM now() - watermark)::float8 AS age FROM migration_watermark WHERE pipeline = $1`,
-    [pipeline],
+    `SELECT watermark::text AS watermark, run_id, extract(epoch FROM now() - watermark)::float8 AS age,
+            (watermark - make_interval(secs => $2))::text AS since
+       FROM migration_watermark WHERE pipeline = $1`,
+    [pipeline, lookbackSeconds],
   )).rows[0];
-  return row ? { watermark: row.watermark, runId: Number(row.run_id), ageSeconds: row.age } : null;
+  return row ? { watermark: row.watermark, runId: Number(row.run_id), ageSeconds: row.age, since: row.since } : null;
 }
 
 export interface CompletedRunRates {
