@@ -435,7 +435,9 @@ export async function runPreflight(deps: PreflightDeps, { sampleSize }: { sample
     facts = await readSourceFacts(deps, watermark, branches, sampleSize);
     sourceFindings(f, deps, facts, watermark);
     if (branches) referenceFindings(f, deps, facts, branches);
-    if (facts.createdSince?.length && staging) {
+    if (facts.createdSince && !facts.createdSince.length) {
+      f.add('INFO', 'source', 'source.reused-codes', 'no source row was created since the last run: no code can have been reused');
+    } else if (facts.createdSince && staging) {
       const reused = await withReadOnlyTransaction(pools.staging, (c) => readStagedCodes(c, facts!.createdSince!));
       if (reused.length) {
         f.add('WARNING', 'source', 'source.reused-codes', `${count(reused.length)} code(s) created in the source after the last run (${watermark!.watermark}) were already staged by an earlier run${examples(reused)}: a reused code overwrites the earlier customer, keeping its ids`, { count: reused.length, examples: reused.slice(0, MAX_LISTED) });
