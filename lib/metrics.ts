@@ -73,12 +73,15 @@ export class MigrationMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: p });
     if (!overview) return;
 
-    // One staging read per scrape serves all three gauges.
+    // One staging read per scrape serves all four gauges: prom-client collects them concurrently, so
+    // they all ask before the read resolves; the next scrape reads again.
     let pending: Promise<RunOverview | null> | null = null;
-    const read = () => (pending ??= overview().catch((err) => {
-      log('warn', 'metrics: cannot read the run overview from staging', { error: err });
-      return null;
-    }).finally(() => setTimeout(() => (pending = null), 0)));
+    const read = () => (pending ??= overview()
+      .catch((err) => {
+        log('warn', 'metrics: cannot read the run overview from staging', { error: err });
+        return null;
+      })
+      .finally(() => (pending = null)));
     new Gauge({
       name: `${p}phase`, help: "1 for the phase of the pipeline's latest run (finished once it ended), 0 for the others", labelNames: ['phase'], registers,
       async collect() {
