@@ -9,6 +9,7 @@ import { rejectsCommand } from './commands/rejects';
 import { repairConstraintsCommand } from './commands/repair';
 import { scheduleCommand } from './commands/schedule';
 import { parseCodes, previewCommand } from './commands/preview';
+import { preflightCommand } from './commands/preflight';
 
 const USAGE = `usage: npm run migrate -- <command> [options]
 
@@ -21,6 +22,10 @@ Runs
   report <runId>                                               reconciliation, rejects/warnings by reason, batch statistics
   rejects <runId> --csv FILE [--warnings]                      export every reject (and warning) with its source row
   preview [--limit N] [--codes a,b,...] [--source]             the mapping applied to sample staged (or source) rows; writes nothing
+
+Before the window
+  preflight [--sample N]                                       what would block a run (BLOCKER / WARNING / INFO); writes nothing;
+                                                               exit 0 when nothing blocks, 1 when something does
 
 Cutover decisions on a run whose batches failed
   retry <runId> [--batch N ...]                                re-run failed batches (all when none named)
@@ -81,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
           limit: { type: 'string' },
           codes: { type: 'string' },
           source: { type: 'boolean', default: false },
+          sample: { type: 'string' },
         },
       });
     } catch (err) {
@@ -94,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
   const noPositionals = () => {
     if (positionals.length) throw new UsageError(`${command} takes no argument '${positionals[0]}' (see: npm run migrate -- help)`);
   };
-  const known = ['full', 'incremental', 'status', 'report', 'rejects', 'retry', 'accept-failures', 'abort', 'repair-constraints', 'schedule', 'preview'];
+  const known = ['full', 'incremental', 'status', 'report', 'rejects', 'retry', 'accept-failures', 'abort', 'repair-constraints', 'schedule', 'preview', 'preflight'];
   if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (commands: ${known.join(', ')}; see: npm run migrate -- help)`);
 
   const ctx = new CliContext(values.json ?? false);
@@ -130,6 +136,9 @@ async function main(argv: string[]): Promise<number> {
       case 'preview':
         noPositionals();
         return await previewCommand(ctx, { limit: integer('limit', values.limit) ?? 10, codes: parseCodes(values.codes), source: values.source ?? false });
+      case 'preflight':
+        noPositionals();
+        return await preflightCommand(ctx, { sampleSize: integer('sample', values.sample) });
       case 'schedule':
         if (positionals.length > 2) throw new UsageError(`schedule ${positionals[0]} takes at most one schedule id`);
         return await scheduleCommand(ctx, positionals[0], positionals.slice(1), {
