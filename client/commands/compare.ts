@@ -1,6 +1,6 @@
 import type { CliContext } from '../context';
 import { resolveWorkflowId } from '../runs';
-import { formatDuration, table } from '../render';
+import { formatMs, table } from '../render';
 import { readReport } from './report';
 import { runBatches } from '../../db/staging/batches';
 import { runTimes } from '../../db/staging/reports';
@@ -15,14 +15,13 @@ async function side(ctx: CliContext, runRef: string): Promise<RunSide> {
   return { report, batches, times };
 }
 
-const seconds = (ms: number | null): string => (ms === null ? '?' : formatDuration(ms / 1000));
 const signed = (n: number | null): string => (n === null ? '' : n > 0 ? `+${n}` : String(n));
 const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
 
 function printComparison(c: Comparison): void {
   console.log(`Compare A = ${c.a.runId} (#${c.a.runNumber}, ${c.a.mode}, ${c.a.status}) with B = ${c.b.runId} (#${c.b.runNumber}, ${c.b.mode}, ${c.b.status})`);
   console.log('\nPhases:');
-  console.log(indent(table(c.phases.map((p) => [p.phase, seconds(p.a.ms), p.a.rowsPerSecond, seconds(p.b.ms), p.b.rowsPerSecond]), ['phase', 'A', 'A rows/s', 'B', 'B rows/s'])));
+  console.log(indent(table(c.phases.map((p) => [p.phase, formatMs(p.a.ms), p.a.rowsPerSecond, formatMs(p.b.ms), p.b.rowsPerSecond]), ['phase', 'A', 'A rows/s', 'B', 'B rows/s'])));
   console.log('\nCounts:');
   console.log(indent(table(c.counts.map((d) => [d.name, d.a, d.b, signed(d.delta)]), ['count', 'A', 'B', 'B-A'])));
   console.log('\nRejects and warnings by reason:');
@@ -38,8 +37,8 @@ function printComparison(c: Comparison): void {
   if (r.differ.length > 20) console.log(`  … and ${r.differ.length - 20} more range(s) (--json lists them all)`);
   const p = c.projection;
   if (p) {
-    console.log(`\nProjected cutover: ${p.sourceRows} source row(s) now, at the rates of ${p.basedOn} (the faster): about ${seconds(p.totalMs)}`);
-    console.log(indent(table(p.phases.map((x) => [x.phase, x.rowsPerSecond, seconds(x.ms)]), ['phase', 'rows/s', 'projected'])));
+    console.log(`\nProjected cutover: ${p.sourceRows} source row(s) now, at the rates of ${p.basedOn} (the faster): about ${formatMs(p.totalMs)}`);
+    console.log(indent(table(p.phases.map((x) => [x.phase, x.rowsPerSecond, formatMs(x.ms)]), ['phase', 'rows/s', 'projected'])));
   }
 }
 

@@ -117,7 +117,8 @@ function printExplanation(e: Explanation): void {
   console.log('\nField by field (destination ← rule ← source column → normaliser):');
   for (const c of m.columns) {
     const mark = c.matches === false ? '  ≠ DESTINATION HOLDS ' + shortValue(c.held, 60) : '';
-    console.log(`  ${c.table}.${c.column} = ${shortValue(c.mapped !== undefined ? c.mapped : c.held, 70)}${mark}`);
+    const value = c.mapped !== undefined ? shortValue(c.mapped, 70) : c.held !== undefined ? `(not mapped now) destination holds ${shortValue(c.held, 60)}` : '(no value: the row is rejected)';
+    console.log(`  ${c.table}.${c.column} = ${value}${mark}`);
     console.log(`      ← ${c.rule}`);
     for (const f of c.fields) {
       const extra = [f.default !== undefined ? `default ${JSON.stringify(f.default)} when missing` : '', f.override ? `override ${f.override}` : '', f.types ? `only ${f.types.join('/')}` : ''].filter(Boolean).join('; ');

@@ -1,11 +1,10 @@
-import { formatDuration } from '../render';
+import { formatMs } from '../render';
 import type { Comparison } from './compare';
 import { factTable, htmlPage, htmlTable, type Cell } from './page';
 import { barChart, esc } from './svg';
 
 const signed = (n: number | null): string => (n === null ? '' : n > 0 ? `+${n}` : String(n));
 const okText = (ok: boolean | null): Cell => (ok === null ? '(none)' : { text: ok ? 'PASS' : 'FAIL', cls: ok ? 'ok' : 'fail' });
-const seconds = (ms: number | null): string => (ms === null ? '?' : formatDuration(ms / 1000));
 
 /** Two rehearsals side by side as one self-contained page (inline CSS and SVG, nothing fetched). */
 export function renderComparePage(c: Comparison, generatedAt: string): string {
@@ -13,7 +12,7 @@ export function renderComparePage(c: Comparison, generatedAt: string): string {
   parts.push(`<h1>Rehearsals compared: ${esc(c.a.runId)} and ${esc(c.b.runId)}</h1>`);
   parts.push(`<p class="muted">A = #${c.a.runNumber} (${esc(c.a.mode)}, ${esc(c.a.status)}), B = #${c.b.runNumber} (${esc(c.b.mode)}, ${esc(c.b.status)}); generated ${esc(generatedAt)}</p>`);
   parts.push('<h2>Phases</h2>');
-  parts.push(htmlTable(['phase', 'A duration', 'A rows/s', 'B duration', 'B rows/s'], c.phases.map((p) => [p.phase, seconds(p.a.ms), p.a.rowsPerSecond, seconds(p.b.ms), p.b.rowsPerSecond])));
+  parts.push(htmlTable(['phase', 'A duration', 'A rows/s', 'B duration', 'B rows/s'], c.phases.map((p) => [p.phase, formatMs(p.a.ms), p.a.rowsPerSecond, formatMs(p.b.ms), p.b.rowsPerSecond])));
   parts.push(barChart('phase-durations', 'phase durations, A then B (s)', c.phases.filter((p) => p.phase !== 'total').flatMap((p) => [
     { label: `${p.phase} A`, value: (p.a.ms ?? 0) / 1000, color: '#3b6ea8' },
     { label: `${p.phase} B`, value: (p.b.ms ?? 0) / 1000, color: '#c99a2e' },
@@ -21,8 +20,8 @@ export function renderComparePage(c: Comparison, generatedAt: string): string {
   parts.push('<h2>Projected cutover</h2>');
   const pr = c.projection;
   parts.push(pr
-    ? `<p data-key="projection.totalMs">${esc(pr.sourceRows)} source row(s) now, at the rates of ${esc(pr.basedOn)}: about ${esc(seconds(pr.totalMs))}</p>` +
-        htmlTable(['phase', 'rows/s', 'projected'], pr.phases.map((p) => [p.phase, p.rowsPerSecond, seconds(p.ms)]))
+    ? `<p data-key="projection.totalMs">${esc(pr.sourceRows)} source row(s) now, at the rates of ${esc(pr.basedOn)}: about ${esc(formatMs(pr.totalMs))}</p>` +
+        htmlTable(['phase', 'rows/s', 'projected'], pr.phases.map((p) => [p.phase, p.rowsPerSecond, formatMs(p.ms)]))
     : '<p>no projection: neither run recorded its phases</p>');
   parts.push('<h2>Counts</h2>');
   parts.push(htmlTable(['count', 'A', 'B', 'B − A'], c.counts.map((d) => [d.name, d.a, d.b, signed(d.delta)])));

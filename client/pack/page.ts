@@ -5,7 +5,7 @@ export type Cell = string | number | null | { text: string | number | null; key?
 
 const CSS = `
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 980px; color: #1d232b; padding: 0 16px; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccd; padding-bottom: 4px; }
+h1 { font-size: 22px; margin-bottom: 4px; } h3 { font-size: 13px; margin: 14px 0 0; color: #39424d; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccd; padding-bottom: 4px; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; } th, td { border: 1px solid #d5d9e0; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f0f2f5; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { color: #1f6b3a; font-weight: 600; } .fail { color: #a3261b; font-weight: 600; }

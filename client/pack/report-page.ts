@@ -101,13 +101,18 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
   }
 
   parts.push('<h2>Rows loaded over time</h2>');
-  parts.push(timeLine('loaded-over-time', 'rows loaded over time (cumulative, at each batch finish)', loadedOverTime(batches), 'rows loaded', 'no batch loaded'));
+  const firstStart = Math.min(...batches.filter((b) => b.startedMs !== null).map((b) => b.startedMs!));
+  parts.push('<h3>Cumulative rows loaded, at each batch finish (seconds since the first batch started)</h3>');
+  parts.push(timeLine('loaded-over-time', 'rows loaded over time (cumulative, at each batch finish)', loadedOverTime(batches), 'rows loaded', 'no batch loaded', Number.isFinite(firstStart) ? firstStart : undefined));
+  parts.push('<h3>Throughput per batch, in the order batches started</h3>');
   parts.push(barChart('throughput', 'throughput per batch, in the order batches started (rows/s)', rates.map((b) => ({ label: `#${b.batchNo}`, value: b.rowsPerSecond, note: `${b.loaded} rows in ${b.ms} ms` })), 'rows/s', 'no batch loaded'));
   parts.push('<h2>Batch durations</h2>');
   parts.push(barChart('batch-durations', 'batch durations (ms), in the order batches started', rates.map((b) => ({ label: `#${b.batchNo}`, value: b.ms, color: '#6a5aa8' })), 'ms', 'no batch loaded'));
 
   parts.push(`<h2>Rejects (${report.rejects}) and warnings (${report.warnings}) by reason</h2>`);
+  parts.push('<h3>Rejects</h3>');
   parts.push(horizontalBars('rejects', 'rejects by reason (count, example codes)', issueBars(report, 'REJECT'), 'no reject'));
+  parts.push('<h3>Warnings</h3>');
   parts.push(horizontalBars('warnings', 'warnings by reason (count, example codes)', issueBars(report, 'WARNING'), 'no warning'));
   parts.push(htmlTable(['severity', 'reason', 'field', 'count', 'example codes'], report.issues.map((i) => [i.severity, i.reason, i.field, { text: i.count, key: `issue.${i.severity}.${i.reason}.${i.field ?? ''}` }, (i.examples ?? []).join(', ')])));
 

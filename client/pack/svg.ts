@@ -69,8 +69,8 @@ export function horizontalBars(name: string, title: string, bars: readonly Bar[]
   if (!bars.length) return empty(name, title, emptyText);
   const row = 22;
   const height = bars.length * row + 12;
-  const labelWidth = 230;
-  const barWidth = 220;
+  const labelWidth = 330;
+  const barWidth = 200;
   const max = Math.max(1, ...bars.map((b) => b.value));
   let body = '';
   bars.forEach((b, i) => {
@@ -88,12 +88,12 @@ export interface Point {
   y: number;
 }
 
-/** One line (a step per point) over time: x in epoch ms, shown as seconds since the first point. */
-export function timeLine(name: string, title: string, points: readonly Point[], unit: string, emptyText = 'no data'): string {
+/** A line over time from (startX, 0) through the points: x in epoch ms, shown as seconds since startX (the first point's x by default). */
+export function timeLine(name: string, title: string, points: readonly Point[], unit: string, emptyText = 'no data', startX?: number): string {
   if (!points.length) return empty(name, title, emptyText);
   const height = 240;
   const [left, right, top, bottom] = [64, W - 16, 24, height - 36];
-  const x0 = Math.min(...points.map((p) => p.x));
+  const x0 = Math.min(startX ?? Infinity, ...points.map((p) => p.x));
   const span = Math.max(1, Math.max(...points.map((p) => p.x)) - x0);
   const max = niceMax(Math.max(...points.map((p) => p.y)));
   const px = (x: number) => left + ((right - left) * (x - x0)) / span;

@@ -54,6 +54,14 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
   let firstId: string;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signoff-'));
   const page = path.join(dir, 'pack.html');
+  /** SIGNOFF_ARTIFACTS_DIR=folder keeps the pages, the screenshot and the CLI's text output (for a look, and docs/signoff-pack.png). */
+  const keep = (name: string, content?: string) => {
+    const to = process.env.SIGNOFF_ARTIFACTS_DIR;
+    if (!to) return;
+    fs.mkdirSync(to, { recursive: true });
+    if (content === undefined) fs.copyFileSync(path.join(dir, name), path.join(to, name));
+    else fs.writeFileSync(path.join(to, name), content);
+  };
 
   before(async () => {
     servers = shared();
@@ -132,6 +140,9 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
     const png = path.join(dir, 'pack.png');
     screenshot(page, png);
     assert.ok(fs.statSync(png).size > 20_000, 'the screenshot has content');
+    keep('pack.html');
+    keep('pack.png');
+    keep('report.txt', (await runCli(config, ['report', firstId])).stdout);
   });
 
   it('verify-report: the page matches; a changed number on the page, or a changed destination row, does not (exit 1)', async () => {
@@ -237,6 +248,8 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
 
     const text = await runCli(config, ['explain', String(code)]);
     assert.equal(text.code, 0);
+    keep('explain.txt', text.stdout);
+    keep('explain-rejected.txt', (await runCli(config, ['explain', '10'])).stdout);
     assert.match(text.stdout, /Field by field/);
     assert.match(text.stdout, /customer\.branchId = "[0-9a-f-]{36}"\n +← branch\.branchId\n +branch ← branch_code "[^"]+" → lookup in branch_map/);
     assert.match(text.stdout, /Every destination value held is what the mapping gives/);
@@ -271,6 +284,9 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
 
     const text = await runCli(config, ['compare', firstId, secondId]);
     assert.equal(text.code, 0);
+    keep('compare.txt', text.stdout);
+    keep('compare.html');
+    keep('verify-edited.txt', (await runCli(config, ['verify-report', path.join(dir, 'edited.html')])).stdout);
     assert.match(text.stdout, /Fingerprints: CHANGED branchMapSha256/);
     assert.match(text.stdout, /1 differ \(at most \d+ customer\(s\) changed\)/);
     assert.match(text.stdout, /Projected cutover: 2000 source row\(s\) now/);
