@@ -19,7 +19,7 @@ export interface Bar {
 
 const W = 720;
 const FONT = 'font-family="system-ui, sans-serif" font-size="11"';
-const fmt = (n: number): string => (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : String(Math.round(n * 10) / 10));
+const fmt = (n: number): string => (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : String(Math.abs(n) >= 10 ? Math.round(n * 10) / 10 : Math.round(n * 100) / 100));
 
 /** A round upper bound of the axis: 1, 2 or 5 times a power of ten at or above max. */
 export function niceMax(max: number): number {

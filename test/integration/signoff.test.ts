@@ -76,7 +76,7 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
         [Number(code), branchReject ? null : value, branchReject, value],
       );
     }
-    config = testConfig(servers.urls, servers.temporal.address);
+    config = testConfig(servers.urls, servers.temporal.address, { BATCH_SIZE: '200' });
     worker = await startWorker(config, servers.temporal.nativeConnection, servers.temporal.client);
     firstId = `signoff-full-${process.pid}-1`;
     first = await runMigration(servers.temporal.client, config, { mode: 'full' }, firstId);
