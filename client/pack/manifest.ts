@@ -1,6 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Fingerprint } from '../../activities/types';
 import type { BatchDigest } from '../../activities/value-digest';
+import type { BatchRecord } from '../../db/staging/batches';
+import type { Report } from '../commands/report';
 
 /** What a sign-off manifest covers: the run's batch digests, counts, fingerprint and reconciliation result. */
 export interface ManifestInput {
@@ -29,17 +31,8 @@ export interface Manifest {
 
 /** The fields of a report (client/commands/report.ts readReport) and its batches that the manifest covers. */
 export function manifestInput(
-  report: {
-    runId: string;
-    runNumber: number;
-    mode: string;
-    status: string;
-    counts: Record<string, number>;
-    fingerprint: Fingerprint | null;
-    watermark: { before: string | null; after: string | null; snapshotAt: string | null };
-    reconciliation: { ok: boolean; checkedAt: string; checks: { name: string; ok: boolean; detail: string }[] } | null;
-  },
-  batches: readonly { batchNo: number; lo: number; hi: number; status: string; expected: BatchDigest | null }[],
+  report: Pick<Report, 'runId' | 'runNumber' | 'mode' | 'status' | 'counts' | 'fingerprint' | 'watermark' | 'reconciliation'>,
+  batches: readonly Pick<BatchRecord, 'batchNo' | 'lo' | 'hi' | 'status' | 'expected'>[],
 ): ManifestInput {
   const r = report.reconciliation;
   return {
