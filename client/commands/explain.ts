@@ -126,6 +126,10 @@ function printExplanation(e: Explanation): void {
     }
   }
   const differ = m.columns.filter((c) => c.matches === false);
+  if (!e.destination.customer && !e.destination.profile) {
+    console.log(`\nThe destination holds no row of this customer${m.outcome === 'REJECT' ? ': its staged row is rejected (above: where each value would come from)' : ''}.`);
+    return;
+  }
   console.log(`\n${differ.length ? `${differ.length} destination value(s) differ from what the mapping gives now: ${differ.map((c) => `${c.table}.${c.column}`).join(', ')}` : 'Every destination value held is what the mapping gives for the staged row.'}`);
 }
 
