@@ -249,7 +249,10 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
     const text = await runCli(config, ['explain', String(code)]);
     assert.equal(text.code, 0);
     keep('explain.txt', text.stdout);
-    keep('explain-rejected.txt', (await runCli(config, ['explain', '10'])).stdout);
+    const rejectedText = (await runCli(config, ['explain', '10'])).stdout;
+    keep('explain-rejected.txt', rejectedText);
+    assert.match(rejectedText, /REJECT INVALID_BVN bvn="=HYPERLINK/);
+    assert.match(rejectedText, /The destination holds no row of this customer: its staged row is rejected/);
     assert.match(text.stdout, /Field by field/);
     assert.match(text.stdout, /customer\.branchId = "[0-9a-f-]{36}"\n +← branch\.branchId\n +branch ← branch_code "[^"]+" → lookup in branch_map/);
     assert.match(text.stdout, /Every destination value held is what the mapping gives/);
