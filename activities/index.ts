@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { heartbeatWhile } from '../lib/heartbeat';
+import { createBulkLoad } from './bulk-load';
 import { classified } from './errors';
 import { createExtractActivities } from './extract';
 import { createLoadActivities } from './load';
@@ -13,7 +14,7 @@ type AsyncFn = (...args: any[]) => Promise<any>;
  * ids to millions of codes) could outlast their heartbeat timeout: they heartbeat on a timer while
  * they work. Not for activities that keep progress in their heartbeat details (extract, reconcile).
  */
-const KEEP_ALIVE = new Set(['loadBatch', 'assignUuids']);
+const KEEP_ALIVE = new Set(['loadBatch', 'assignUuids', 'prepareLoadPath', 'restoreKeys']);
 
 /** Every activity reports its errors classified (retryable or a typed non-retryable failure). */
 function withClassifiedErrors<T extends Record<string, AsyncFn>>(activities: T): T {
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createExtractActivities(deps),
     ...createLoadActivities(deps),
     ...createReconcileActivities(deps),
+    ...(({ prepareLoadPath, restoreKeys }) => ({ prepareLoadPath, restoreKeys }))(createBulkLoad(deps)),
   });
 }
 

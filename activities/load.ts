@@ -6,6 +6,7 @@ import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import type { ActivityDeps } from './deps';
 import { FailureType } from './errors';
+import { createBulkLoad } from './bulk-load';
 import { commitWhileRunHoldsLock } from './fence';
 import { fingerprintOf } from './fingerprint';
 import { mapStagedRange, readBranches, readRunDate } from './staged';
@@ -30,7 +31,9 @@ interface BatchJob {
  * one destination transaction, then replace the batch's recorded rejects/warnings and result in
  * staging. Re-running a batch any number of times gives the same destination and the same records.
  */
-export function createLoadActivities({ pools, mapping }: ActivityDeps) {
+export function createLoadActivities(deps: ActivityDeps) {
+  const { pools, mapping } = deps;
+  const bulk = createBulkLoad(deps);
   const dest = mapping.destination;
   const customerTable = qualified(dest.schema, dest.customerTable);
   const profileTable = qualified(dest.schema, dest.profileTable);
@@ -54,28 +57,39 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
    * and runs never overlap, so no other writer inserts these ids meanwhile; if one did, the unique key
    * fails the batch and its retry upserts.
    */
-  async function writeDestination(runId: number, { ids, customerLines, profileLines }: PrintedRows): Promise<void> {
+  async function writeDestination(runId: number, { ids, customerLines, profileLines }: PrintedRows, keyless: { batchNo: number; attempt: number } | null): Promise<void> {
     await withTransaction(pools.destination, async (client) => {
       // Names the writing run in the transaction (auditing triggers can read it): no customer value.
       await client.query(`SELECT set_config('customer_migration.run_id', $1, true)`, [String(runId)]);
-      if (await copiedAllNew(client, customerLines, profileLines)) return;
-      const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
-      const existing = new Set(held.rows.map((r) => r.id as string));
-      const isNew = (i: number) => !existing.has(ids[i]);
-      const isHeld = (i: number) => existing.has(ids[i]);
-      if (existing.size < ids.length) {
-        await copyBytes(client, customerTable, dest.customerColumns, customerLines.selected(isNew));
-        await copyBytes(client, profileTable, dest.profileColumns, profileLines.selected(isNew));
-      }
-      if (existing.size > 0) {
-        await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customerLines.selected(isHeld));
-        await client.query(upsertCustomer);
-        await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profileLines.selected(isHeld));
-        await client.query(upsertProfile);
+      if (keyless) {
+        // The bulk path: the tables have no keys now, the batch replaces exactly its own rows.
+        await bulk.replaceBatchRows(client, { runId, ...keyless, ids });
+        await copyBytes(client, customerTable, dest.customerColumns, customerLines.all());
+        await copyBytes(client, profileTable, dest.profileColumns, profileLines.all());
+      } else if (!(await copiedAllNew(client, customerLines, profileLines))) {
+        await writeHeldAndNew(client, { ids, customerLines, profileLines });
       }
       // A cancelled batch stops here rather than commit (the run waits for it to stop).
       if (cancelRequested()) throw new CancelledFailure(`batch of run ${runId} cancelled`);
     }, commitWhileRunHoldsLock(pools.staging, runId));
+  }
+
+  /** Where the unique keys refused a plain COPY: customers not held are COPYed, held ones upserted. */
+  async function writeHeldAndNew(client: PoolClient, { ids, customerLines, profileLines }: Pick<PrintedRows, 'ids' | 'customerLines' | 'profileLines'>): Promise<void> {
+    const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
+    const existing = new Set(held.rows.map((r) => r.id as string));
+    const isNew = (i: number) => !existing.has(ids[i]);
+    const isHeld = (i: number) => existing.has(ids[i]);
+    if (existing.size < ids.length) {
+      await copyBytes(client, customerTable, dest.customerColumns, customerLines.selected(isNew));
+      await copyBytes(client, profileTable, dest.profileColumns, profileLines.selected(isNew));
+    }
+    if (existing.size > 0) {
+      await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customerLines.selected(isHeld));
+      await client.query(upsertCustomer);
+      await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profileLines.selected(isHeld));
+      await client.query(upsertProfile);
+    }
   }
 
   /** COPYs all lines as new rows under a savepoint; false (and nothing written) where a unique key refused them. */
@@ -125,12 +139,12 @@ export function createLoadActivities({ pools, mapping }: ActivityDeps) {
     // over what a newer run loaded.
     const batch = (await pools.staging.query(
       `UPDATE migration_batch b SET attempts = attempts + 1, started_at = now() FROM migration_run r
-       WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi`,
+       WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi, b.attempts`,
       [runId, batchNo],
     )).rows[0];
     if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, FailureType.runNotActive);
     const { staged, printed, issues, byType, warned, fingerprint } = await mapBatch({ runId, batchNo, lo: batch.lo, hi: batch.hi });
-    await writeDestination(runId, printed);
+    await writeDestination(runId, printed, (await bulk.keysDropped(runId)) ? { batchNo, attempt: batch.attempts } : null);
     const loaded = printed.ids.length;
     const result: BatchResult = {
       batchNo,

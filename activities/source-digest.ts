@@ -39,14 +39,24 @@ export class RowHasher extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    const data = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    let start = 0;
     // COPY's text format escapes newlines inside values: a raw newline byte always ends a row.
-    for (let end = data.indexOf(10, start); end >= 0; end = data.indexOf(10, start)) {
-      this.line(data.subarray(start, end));
+    let start = 0;
+    if (this.rest) {
+      // Only the row cut in two is copied, never the whole chunk.
+      const end = chunk.indexOf(10);
+      if (end < 0) {
+        this.rest = Buffer.concat([this.rest, chunk]);
+        return done(null, chunk);
+      }
+      this.line(Buffer.concat([this.rest, chunk.subarray(0, end)]));
+      this.rest = null;
       start = end + 1;
     }
-    this.rest = start < data.length ? Buffer.from(data.subarray(start)) : null;
+    for (let end = chunk.indexOf(10, start); end >= 0; end = chunk.indexOf(10, start)) {
+      this.line(chunk.subarray(start, end));
+      start = end + 1;
+    }
+    if (start < chunk.length) this.rest = Buffer.from(chunk.subarray(start));
     done(null, chunk);
   }
 

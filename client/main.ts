@@ -6,6 +6,7 @@ import { statusCommand } from './commands/status';
 import { reportCommand } from './commands/report';
 import { abortCommand, acceptFailuresCommand, retryCommand } from './commands/decisions';
 import { rejectsCommand } from './commands/rejects';
+import { repairConstraintsCommand } from './commands/repair';
 import { scheduleCommand } from './commands/schedule';
 import { parseCodes, previewCommand } from './commands/preview';
 import { verifyReportCommand } from './commands/verify-report';
@@ -33,6 +34,7 @@ Cutover decisions on a run whose batches failed
   retry <runId> [--batch N ...]                                re-run failed batches (all when none named)
   accept-failures <runId>                                      finish as COMPLETED_WITH_FAILURES
   abort <runId> [--reason TEXT]                                end the run, watermark unchanged
+  repair-constraints <runId>                                   rebuild the destination keys a run's bulk load dropped (idempotent)
 
 Schedules of unattended incremental runs (overlap policy SKIP)
   schedule create [--id ID] (--every 15m | --cron "EXPR") [--catchup-window 10m] [--paused]
@@ -105,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one ${what} (see: npm run migrate -- help)`);
     return positionals[0];
   };
-  const known = ['full', 'incremental', 'status', 'report', 'verify-report', 'compare', 'explain', 'rejects', 'retry', 'accept-failures', 'abort', 'schedule', 'preview'];
+  const known = ['full', 'incremental', 'status', 'report', 'verify-report', 'compare', 'explain', 'rejects', 'retry', 'accept-failures', 'abort', 'repair-constraints', 'schedule', 'preview'];
   if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (commands: ${known.join(', ')}; see: npm run migrate -- help)`);
 
   const ctx = new CliContext(values.json ?? false);
@@ -146,6 +148,8 @@ async function main(argv: string[]): Promise<number> {
         return await acceptFailuresCommand(ctx, runRef());
       case 'abort':
         return await abortCommand(ctx, runRef(), values.reason);
+      case 'repair-constraints':
+        return await repairConstraintsCommand(ctx, runRef());
       case 'preview':
         noPositionals();
         return await previewCommand(ctx, { limit: integer('limit', values.limit) ?? 10, codes: parseCodes(values.codes), source: values.source ?? false });

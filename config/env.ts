@@ -94,6 +94,8 @@ export const envSchema = z.object({
   REJECT_MAX_RATIO: z.coerce.number().min(0).max(1).optional(),
   /** Share of batches whose staged rows the reconciliation maps again in full (1 = every batch). */
   RECONCILE_REMAP_FRACTION: z.coerce.number().min(0).max(1).default(0.05),
+  /** A full run into empty destination tables loads them without their keys and rebuilds them at the end (auto), or never (off). */
+  BULK_LOAD: z.enum(['auto', 'off']).default('auto'),
   FAILED_BATCH_DECISION_TIMEOUT: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30m or 24h').default('24h'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_ROW_VALUES: bool.default('false'),

@@ -7,6 +7,7 @@ import {
   ContinueAsNew,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -43,6 +44,12 @@ const bulk = proxyActivities<MigrationActivities>({
   heartbeatTimeout: '2 minutes',
   retry: { ...retry, maximumAttempts: 10 },
 });
+/** A key rebuild that may wait for later: three attempts, a few seconds. */
+const rebuildSoon = proxyActivities<MigrationActivities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { ...retry, maximumAttempts: 3 },
+});
 /** Default attempts of one batch load (input.loadAttempts overrides): 1+2+4+8 s of backoff, ~15 s. */
 export const LOAD_ATTEMPTS = 5;
 const batchActivities = (attempts: number) =>
@@ -69,7 +76,14 @@ export interface RunState {
   failed: FailedBatch[];
   /** Where the current loading phase started (time, rows processed): the base of rows/s and ETA. */
   rateBase?: { at: number; processed: number } | null;
+  /** The keys a bulk load dropped are rebuilt and verified (or there were none). */
+  keysRebuilt?: boolean;
+  /** Their rebuild failed on the data (a duplicate key): not tried again by this run. */
+  keysRebuildFailed?: string;
 }
+
+/** Runs begun before the bulk path existed replay without its two steps. */
+const BULK_LOAD_PATCH = 'bulk-load-path';
 
 function freshState(input: MigrationInput): RunState {
   const info = workflowInfo();
@@ -320,6 +334,30 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
     p.decisionDeadline = null;
     enter('finished');
   };
+  /**
+   * The keys a bulk load dropped, rebuilt and verified (the activity does nothing for an upsert run).
+   * Not `patient`, at the end of a load window: a destination that cannot be reached now (an outage
+   * that also failed the batches) does not keep the run from waiting for a decision; the keys stay
+   * dropped, retried batches replace their rows, and the rebuild is tried again after them. Patient
+   * before the reconciliation and as the run ends: retried until it is done or fails on the data.
+   */
+  const rebuildKeys = async (runId: number, patient: boolean) => {
+    if (state.keysRebuilt || state.keysRebuildFailed || !patched(BULK_LOAD_PATCH)) return;
+    const phase = p.phase;
+    if (p.loadPath?.path === 'bulk') enter('rebuilding-keys');
+    try {
+      await (patient ? bulk : rebuildSoon).restoreKeys({ runId });
+      state.keysRebuilt = true;
+    } catch (err) {
+      const onData = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable;
+      if (onData || patient || isCancellation(err)) {
+        if (onData) state.keysRebuildFailed = failureMessage(err);
+        throw err;
+      }
+      p.note = `the destination keys are not rebuilt yet (${failureMessage(err)}): tried again when the retried batches are done`;
+      enter(phase);
+    }
+  };
   const result = (): MigrationResult => ({
     runId: p.runId,
     status: p.status === 'RUNNING' ? 'FAILED' : p.status,
@@ -390,6 +428,7 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
       const plan = await control.planBatches({ runId: p.runId, batchSize: state.settings.batchSize });
       p.counts.staged = plan.staged;
       p.batches.total = plan.batchCount;
+      if (patched(BULK_LOAD_PATCH)) p.loadPath = await bulk.prepareLoadPath({ runId: p.runId });
       p.loadStartedAt = new Date(Date.now()).toISOString();
       stopIfAborted();
       enter('loading');
@@ -457,6 +496,8 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
       if (stopReason) throw ApplicationFailure.nonRetryable(`reject threshold exceeded: ${stopReason}`, 'RejectThresholdExceeded');
       const moreWork = state.retryQueue.length > 0 || state.nextBatch <= p.batches.total;
       if (moreWork) return await continueAsNew<typeof customerMigration>(input, state);
+      // Keys a bulk load dropped come back before anyone decides (retried batches then upsert).
+      await rebuildKeys(runId, false);
       if (!state.failed.length) break;
 
       const waitMs = durationMs(settings.decisionTimeout);
@@ -470,6 +511,7 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
       enter('loading');
     }
 
+    await rebuildKeys(runId, true);
     enter('reconciling');
     const reconciliation = await bulk.reconcile({ runId, concurrency: settings.parallelism });
     p.reconciliation = reconciliation;
@@ -483,8 +525,17 @@ export async function customerMigration(input: MigrationInput, carried?: RunStat
     const aborted = err instanceof ApplicationFailure && err.type === RUN_ABORTED;
     const status: RunStatus = isCancellation(err) ? 'CANCELLED' : aborted ? 'ABORTED' : 'FAILED';
     if (!(err instanceof ApplicationFailure && err.type === 'RunAlreadyActive')) {
-      // Record the end and release the pipeline lock even when the run is being cancelled.
-      await CancellationScope.nonCancellable(() => finish(status, { error: message }));
+      // Rebuild what a bulk load dropped, record the end and release the pipeline lock, even when
+      // the run is being cancelled.
+      await CancellationScope.nonCancellable(async () => {
+        if (p.runId !== null) {
+          p.error = await rebuildKeys(p.runId, true).then(
+            () => message,
+            (rebuild) => `${message}; rebuilding the destination keys failed too: ${failureMessage(rebuild)} (npm run migrate -- repair-constraints ${p.runId})`,
+          );
+        }
+        await finish(status, { error: p.error ?? message });
+      });
     }
     // An abort is the cutover lead's decision, not a failure: the run completes with status ABORTED.
     if (aborted) return result();

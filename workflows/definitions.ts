@@ -27,7 +27,7 @@ export interface MigrationInput {
   loadAttempts?: number;
 }
 
-export type Phase = 'starting' | 'extracting' | 'assigning-ids' | 'planning' | 'loading' | 'awaiting-decision' | 'reconciling' | 'finished';
+export type Phase = 'starting' | 'extracting' | 'assigning-ids' | 'planning' | 'loading' | 'rebuilding-keys' | 'awaiting-decision' | 'reconciling' | 'finished';
 
 export interface FailedBatch {
   batchNo: number;
@@ -63,6 +63,8 @@ export interface Progress {
   decisions: Decision[];
   startedAt: string;
   loadStartedAt: string | null;
+  /** Which load path the run took and why (bulk: keys dropped and rebuilt at the end; upsert). */
+  loadPath?: { path: 'bulk' | 'upsert'; reason: string } | null;
   watermarkBefore: string | null;
   watermarkAfter: string | null;
   reconciliation: Reconciliation | null;

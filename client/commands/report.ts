@@ -13,7 +13,9 @@ export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: s
   const run = (await db.query(
     `SELECT run_id, pipeline, workflow_id, mode, status, phase, note, error, started_at, finished_at, run_date::text,
             watermark_before, watermark_after, extract_since, rows_extracted, rows_staged, batch_count, counts, reconciliation,
-            snapshot_at, extraction, fingerprint
+            snapshot_at, extraction, fingerprint, load_path,
+            (SELECT json_build_object('state', b.state, 'dropped_at', b.dropped_at::text, 'restored_at', b.restored_at::text, 'error', b.error)
+             FROM migration_bulk_load b WHERE b.run_id = migration_run.run_id) AS bulk_load
      FROM migration_run WHERE workflow_id = $1 ORDER BY run_id DESC LIMIT 1`,
     [workflowId],
   )).rows[0];
@@ -66,6 +68,7 @@ export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: s
   if (!reconciliation) notReady.push('no reconciliation');
   else if (!reconciliation.ok) notReady.push(`reconciliation failed: ${reconciliation.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
   if (b0.failed) notReady.push(`${b0.failed} failed batch(es)`);
+  if (run.bulk_load && run.bulk_load.state !== 'RESTORED') notReady.push(`the destination keys dropped for the bulk load are not rebuilt (${run.bulk_load.state}): npm run migrate -- repair-constraints ${run.run_id}`);
   return {
     runId: run.workflow_id as string,
     runNumber: Number(run.run_id),
@@ -84,6 +87,9 @@ export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: s
     countsAddUp: addUp(run.mode, counts, extraction),
     extraction,
     fingerprint: run.fingerprint as Fingerprint | null,
+    /** The load path the run took and why; for the bulk path, where its dropped keys stand. */
+    loadPath: run.load_path as { path: 'bulk' | 'upsert'; reason: string } | null,
+    bulkLoad: run.bulk_load as { state: string; dropped_at: string | null; restored_at: string | null; error: string | null } | null,
     futureDated: reconciliation?.futureDated ?? null,
     /** Per customer type: the reconciliation's recount when there is one, else the batches' records. */
     byType: (reconciliation?.byType ?? byBatches) as Record<string, TypeCounts>,
@@ -155,6 +161,10 @@ export async function reportCommand(ctx: CliContext, runRef: string, options: { 
   if (report.error) console.log(`  error: ${report.error}`);
   console.log(`  watermark before ${report.watermark.before ?? '(none)'}, after ${report.watermark.after ?? '(none)'}${report.watermark.extractSince ? `; extracted rows updated since ${report.watermark.extractSince}` : ''}`);
   console.log(`  source snapshot taken at ${report.watermark.snapshotAt ?? '(none)'} (the source's clock: the watermark a completed run records)${(report.extraction?.snapshots.length ?? 0) > 1 ? `; the extraction was resumed under ${report.extraction!.snapshots.length - 1} later snapshot(s)` : ''}`);
+  if (report.loadPath) {
+    const b = report.bulkLoad;
+    console.log(`  load path: ${report.loadPath.path} (${report.loadPath.reason})${b ? `; keys ${b.state === 'RESTORED' ? `rebuilt and verified at ${b.restored_at}` : `${b.state}${b.error ? `: ${b.error}` : ''}`}` : ''}`);
+  }
   const f = report.fingerprint;
   if (f) console.log(`  fingerprint: mapping sha256 ${f.mappingSha256}, branch_map sha256 ${f.branchMapSha256}, tenant ${f.tenantId}, migration user ${f.migrationUserName} (${f.migrationUserId})`);
   // jsonb keeps its own key order: print the counts in the order of the pipeline.

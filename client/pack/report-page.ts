@@ -75,6 +75,9 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
       ['started', report.startedAt],
       ['finished', report.finishedAt ?? '(running)'],
       ['run date', report.runDate],
+      ...(report.loadPath
+        ? ([['load path', `${report.loadPath.path} (${report.loadPath.reason})${report.bulkLoad ? `; keys ${report.bulkLoad.state === 'RESTORED' ? `rebuilt and verified at ${report.bulkLoad.restored_at}` : report.bulkLoad.state}` : ''}`]] as [string, Cell][])
+        : []),
       ...(report.note ? ([['note', report.note]] as [string, Cell][]) : []),
       ...(report.error ? ([['error', report.error]] as [string, Cell][]) : []),
       ...counts.map(([k, v]): [string, Cell] => [k, { text: v, key: `counts.${k}` }]),

@@ -33,6 +33,7 @@ function report(overrides: Partial<Report> = {}): Report {
       checks: [{ name: 'values_match_mapping', ok: true, detail: 'every loaded row matches <the mapping> & more' }],
       stale: { count: 2, examples: [3, 4] }, deletedInSource: { count: 0, examples: [] }, futureDated: { count: 1, examples: [7] },
     },
+    loadPath: { path: 'bulk', reason: 'a full run into empty tables' }, bulkLoad: { state: 'RESTORED', dropped_at: null, restored_at: '2025-01-01 00:00:03+00', error: null },
     signOff: { ready: true, reasons: [] },
     rejects: 3, warnings: 2,
     issues: [{ severity: 'REJECT', reason: 'INVALID_BVN', field: 'bvn', count: 3, examples: [10, 11, 12] }, { severity: 'WARNING', reason: 'INVALID_EMAIL', field: 'email', count: 2, examples: [5, 6] }],
@@ -126,6 +127,7 @@ describe('sign-off pack (pure parts)', () => {
       assert.ok(text.includes('loaded 1199'), text.join('\n'));
       assert.ok(text.some((l) => l.includes('every loaded row matches <the mapping> & more')));
       assert.ok(text.some((l) => l.startsWith('Sign-off: READY')));
+      assert.ok(text.includes('load path bulk (a full run into empty tables); keys rebuilt and verified at 2025-01-01 00:00:03+00'), text.join('\n'));
       assert.ok(text.some((l) => l.includes(input.manifest.sha256)));
       const changed = visibleText(renderReportPage({ ...input, report: report({ counts: { ...report().counts, loaded: 1198 } }) }));
       assert.ok(changed.includes('loaded 1198') && !changed.includes('loaded 1199'));

@@ -19,6 +19,7 @@ describe('source digest: row hashes of COPY text (contract 5.1)', () => {
     assert.deepEqual(whole.result.keys, [1, 22, 333]);
     assert.equal(whole.result.hashes.length, 3 * ROW_HASH_BYTES);
     assert.deepEqual(split.result, whole.result);
+    assert.deepEqual((await hashed(text.split(''))).result, whole.result, 'one byte at a time');
     assert.equal(split.passed, text);
   });
 

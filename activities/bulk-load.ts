@@ -1,0 +1,174 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { PoolClient } from 'pg';
+import { bulkObstacles, dropKeys, duplicateKeys, keyDifferences, readKeys, readReferencingKeys, rebuildKeys, type TableKey } from '../db/destination/keys';
+import { ident } from '../db/copy';
+import { withTransaction } from '../db/transaction';
+import { log } from '../lib/log';
+import type { ActivityDeps } from './deps';
+import { FailureType } from './errors';
+import { commitWhileRunHoldsLock } from './fence';
+
+/** SQLSTATE unique_violation, foreign_key_violation, lock_not_available. */
+const UNIQUE_VIOLATION = '23505';
+const FOREIGN_KEY_VIOLATION = '23503';
+const LOCK_NOT_AVAILABLE = '55P03';
+
+export interface LoadPath {
+  path: 'bulk' | 'upsert';
+  reason: string;
+}
+
+export interface RestoreResult {
+  /** What was done: nothing saved for the run, already rebuilt, or rebuilt now. */
+  outcome: 'none' | 'already-restored' | 'restored';
+  keys: number;
+}
+
+type Deps = Pick<ActivityDeps, 'pools' | 'mapping' | 'config'>;
+
+/**
+ * The bulk path of a cutover's first load (the way pgloader and DMS full loads work): a full run
+ * that finds both destination tables empty loads them without their primary, unique and foreign
+ * keys, and rebuilds them once at the end. Safe on a bank's database: decided per run and recorded;
+ * the definitions are saved in staging before anything is dropped; rebuilt by a workflow step that
+ * runs whatever ends the run (and by `migrate repair-constraints`); the rebuild is verified against
+ * the saved definitions; a rebuild that fails names the key and its first duplicate values.
+ */
+export function createBulkLoad({ pools, mapping, config }: Deps) {
+  const schema = mapping.destination.schema;
+  const tables = [mapping.destination.customerTable, mapping.destination.profileTable];
+
+  /** Whether the run's keys are dropped right now (its batches then replace their rows by id). */
+  async function keysDropped(runId: number): Promise<boolean> {
+    const { rows } = await pools.staging.query(`SELECT state FROM migration_bulk_load WHERE run_id = $1`, [runId]);
+    return rows[0]?.state === 'DROPPED';
+  }
+
+  /** Why this run takes the upsert path (null: it may take the bulk path). */
+  async function upsertReason(runId: number): Promise<string | null> {
+    if (config.BULK_LOAD === 'off') return 'BULK_LOAD=off';
+    const run = (await pools.staging.query(`SELECT mode FROM migration_run WHERE run_id = $1`, [runId])).rows[0];
+    if (run?.mode !== 'full') return 'an incremental run upserts into the loaded tables';
+    const referencing = await readReferencingKeys(pools.destination, schema, tables);
+    if (referencing.length) return `other tables reference the destination tables (${referencing.join(', ')})`;
+    const obstacles = await bulkObstacles(pools.destination, schema, tables);
+    return obstacles.length ? obstacles.join('; ') : null;
+  }
+
+  async function recordPath(runId: number, path: LoadPath): Promise<LoadPath> {
+    await pools.staging.query(`UPDATE migration_run SET load_path = $2 WHERE run_id = $1`, [runId, path]);
+    log('info', 'load path chosen', { runId, path: path.path, reason: path.reason });
+    return path;
+  }
+
+  /**
+   * Decides the run's load path, once (a retry answers what was decided), and for the bulk path
+   * saves the key definitions in staging, then drops them in one destination transaction that
+   * first takes both tables' locks (NOWAIT: a session using them sends the run down the upsert
+   * path) and checks them still empty. Keys a terminated earlier run left dropped are rebuilt first.
+   */
+  async function prepareLoadPath({ runId }: { runId: number }): Promise<LoadPath> {
+    const decided = (await pools.staging.query(`SELECT load_path FROM migration_run WHERE run_id = $1`, [runId])).rows[0]?.load_path as LoadPath | null;
+    if (decided) return decided;
+    await restoreLeftBehind(runId);
+    const reason = await upsertReason(runId);
+    if (reason) return recordPath(runId, { path: 'upsert', reason });
+
+    const keys = await readKeys(pools.destination, schema, tables);
+    await pools.staging.query(
+      `INSERT INTO migration_bulk_load (run_id, schema_name, keys, state) VALUES ($1, $2, $3, 'DROPPING')
+       ON CONFLICT (run_id) DO UPDATE SET keys = EXCLUDED.keys, state = 'DROPPING'`,
+      [runId, schema, JSON.stringify(keys)],
+    );
+    try {
+      // Fenced like a batch: a prepare left behind by an ended run drops nothing.
+      await withTransaction(pools.destination, async (db) => {
+        await db.query(`LOCK TABLE ${tables.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`);
+        const late = await bulkObstacles(db, schema, tables);
+        if (late.length) throw Object.assign(new Error(late.join('; ')), { code: 'BULK_OBSTACLE' });
+        await dropKeys(db, schema, keys);
+      }, commitWhileRunHoldsLock(pools.staging, runId));
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== LOCK_NOT_AVAILABLE && code !== 'BULK_OBSTACLE') throw err; // retried: the saved definitions stay
+      await pools.staging.query(`DELETE FROM migration_bulk_load WHERE run_id = $1`, [runId]);
+      return recordPath(runId, { path: 'upsert', reason: code === LOCK_NOT_AVAILABLE ? 'another session holds a lock on the destination tables' : (err as Error).message });
+    }
+    await pools.staging.query(`UPDATE migration_bulk_load SET state = 'DROPPED', dropped_at = now() WHERE run_id = $1`, [runId]);
+    return recordPath(runId, { path: 'bulk', reason: `both destination tables were empty: ${keys.length} key(s) dropped, rebuilt after the load` });
+  }
+
+  /** Keys dropped by an earlier run that ended without rebuilding them (terminated): rebuilt before anything else. */
+  async function restoreLeftBehind(runId: number): Promise<void> {
+    const { rows } = await pools.staging.query(
+      `SELECT b.run_id FROM migration_bulk_load b JOIN migration_run r USING (run_id)
+       WHERE b.run_id <> $1 AND b.state <> 'RESTORED' AND r.status <> 'RUNNING' ORDER BY b.run_id`,
+      [runId],
+    );
+    for (const r of rows) {
+      log('warn', 'rebuilding the keys an earlier run left dropped', { runId, earlierRunId: Number(r.run_id) });
+      await restoreKeys({ runId: Number(r.run_id) });
+    }
+  }
+
+  /**
+   * Rebuilds the keys a run dropped, idempotently, and verifies them against the saved definitions.
+   * A rebuild that fails on the data (a duplicate key, a profile without its customer) fails for
+   * good, naming the key and the first values; the definitions stay saved for `repair-constraints`.
+   */
+  async function restoreKeys({ runId }: { runId: number }): Promise<RestoreResult> {
+    const saved = (await pools.staging.query(`SELECT schema_name, keys, state FROM migration_bulk_load WHERE run_id = $1`, [runId])).rows[0];
+    if (!saved) return { outcome: 'none', keys: 0 };
+    const keys = saved.keys as TableKey[];
+    if (saved.state === 'RESTORED') return { outcome: 'already-restored', keys: keys.length };
+    try {
+      await rebuildKeys(() => pools.destination.connect(), saved.schema_name, keys, 2);
+    } catch (err) {
+      const code = (err as { code?: string; constraint?: string }).code;
+      if (code !== UNIQUE_VIOLATION && code !== FOREIGN_KEY_VIOLATION) throw err; // retried
+      const message = await rebuildFailure(saved.schema_name, keys, err as { constraint?: string; message: string });
+      await pools.staging.query(`UPDATE migration_bulk_load SET state = 'FAILED', error = $2 WHERE run_id = $1`, [runId, message]);
+      throw ApplicationFailure.nonRetryable(message, FailureType.data);
+    }
+    const differences = keyDifferences(keys, await readKeys(pools.destination, saved.schema_name, [...new Set(keys.map((k) => k.table))]));
+    if (differences.length) {
+      const message = `the destination's keys after the rebuild differ from those saved before the bulk load: ${differences.join('; ')}`;
+      await pools.staging.query(`UPDATE migration_bulk_load SET state = 'FAILED', error = $2 WHERE run_id = $1`, [runId, message]);
+      throw ApplicationFailure.nonRetryable(message, FailureType.schema);
+    }
+    // Fresh statistics for the tables that were empty when last analysed: the reconciliation's
+    // lookups by id and every later run are planned on them.
+    await pools.destination.query(`ANALYZE ${[...new Set(keys.map((k) => k.table))].map((t) => `${ident(saved.schema_name)}.${ident(t)}`).join(', ')}`);
+    await pools.staging.query(`UPDATE migration_bulk_load SET state = 'RESTORED', restored_at = now(), error = NULL WHERE run_id = $1`, [runId]);
+    log('info', 'destination keys rebuilt and verified', { runId, keys: keys.length });
+    return { outcome: 'restored', keys: keys.length };
+  }
+
+  async function rebuildFailure(schemaName: string, keys: TableKey[], err: { constraint?: string; message: string }): Promise<string> {
+    const key = keys.find((k) => k.name === err.constraint) ?? keys.find((k) => err.message.includes(`"${k.name}"`));
+    if (!key) return `rebuilding the destination keys failed: ${err.message}`;
+    if (key.kind === 'foreign') return `rebuilding ${key.table}.${key.name} (${key.definition}) failed: rows without their referenced row`;
+    const values = await duplicateKeys(pools.destination, schemaName, key);
+    return `rebuilding ${key.table}.${key.name} (${key.definition}) failed: duplicate values, first ${values.length}: ${values.join(', ')}`;
+  }
+
+  /**
+   * A batch's write while the keys are dropped: no ON CONFLICT without unique indexes, so a batch
+   * replaces exactly its own rows. Attempts of one batch are serialised by an advisory lock; an
+   * attempt superseded by a later one writes nothing; a later attempt first deletes what an earlier
+   * one may have committed (a scan of the key-less table, only on a retry).
+   */
+  async function replaceBatchRows(db: PoolClient, { runId, batchNo, attempt, ids }: { runId: number; batchNo: number; attempt: number; ids: readonly string[] }): Promise<void> {
+    await db.query(`SELECT pg_advisory_xact_lock($1::int, $2::int)`, [runId % 2 ** 31, batchNo]);
+    const latest = (await pools.staging.query(`SELECT attempts FROM migration_batch WHERE run_id = $1 AND batch_no = $2`, [runId, batchNo])).rows[0]?.attempts;
+    if (latest !== attempt) throw ApplicationFailure.nonRetryable(`attempt ${attempt} of batch ${batchNo} was superseded by attempt ${latest}`, FailureType.runNotActive);
+    if (attempt > 1 && ids.length) {
+      await db.query(`DELETE FROM ${ident(schema)}.${ident(mapping.destination.profileTable)} WHERE "customerId" = ANY($1::uuid[])`, [ids]);
+      await db.query(`DELETE FROM ${ident(schema)}.${ident(mapping.destination.customerTable)} WHERE ${ident(mapping.destination.customerKey)} = ANY($1::uuid[])`, [ids]);
+    }
+  }
+
+  return { keysDropped, prepareLoadPath, restoreKeys, replaceBatchRows };
+}
+
+export type BulkLoad = ReturnType<typeof createBulkLoad>;

@@ -1,0 +1,111 @@
+/**
+ * Workflow determinism across deployments: a worker upgraded during a cutover weekend must not break
+ * the runs that are open. Histories of real runs, recorded into test/histories/ by the code of their
+ * day, are replayed against the current workflow bundle; a change that would make an open run take
+ * another path fails here. Such a change goes behind `patched('…')` (see BULK_LOAD_PATCH in
+ * workflows/customer-migration.ts), and new histories are recorded once it has shipped:
+ *
+ *   npm run -s build && RECORD_HISTORIES=1 npx mocha --timeout 600000 --exit dist/test/integration/replay.test.js
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import { PROJECT_ROOT } from '../../config/env';
+import { WORKFLOW_BUNDLE } from '../../worker/paths';
+import { TestServers, useTestServers } from '../support/servers';
+import { RunningWorker, startWorker, testConfig } from '../support/harness';
+import { adminQuery, until } from '../support/processes';
+import { seedSource } from '../../stack/seed';
+import { resolveTemporalCli } from '../../stack/temporal-cli';
+import { abortUpdate, MigrationInput, progressQuery, retryFailedBatchesUpdate, WORKFLOW_TYPE } from '../../workflows/definitions';
+
+const HISTORIES = path.join(PROJECT_ROOT, 'test', 'histories');
+
+describe('workflow determinism: recorded histories replay against the current workflow code', () => {
+  it('replays every recorded history (full, incremental, failed batch + retry, abort, cancel) without a nondeterminism error', async function () {
+    this.timeout(120_000);
+    const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+    assert.ok(files.length >= 5, `recorded histories: ${files.join(', ')}`);
+    const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: JSON.parse(fs.readFileSync(path.join(HISTORIES, f), 'utf8')) }));
+    const replayed: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: WORKFLOW_BUNDLE } }, histories)) {
+      assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
+      replayed.push(result.workflowId);
+    }
+    assert.deepEqual(replayed.sort(), histories.map((h) => h.workflowId).sort());
+  });
+});
+
+if (process.env.RECORD_HISTORIES) {
+  describe('recording workflow histories into test/histories/', function () {
+    this.timeout(600_000);
+    const shared = useTestServers();
+    let servers: TestServers;
+    let worker: RunningWorker;
+    const config = () => worker.config;
+    const start = (name: string, input: MigrationInput) =>
+      servers.temporal.client.workflow.start(WORKFLOW_TYPE, { taskQueue: config().TEMPORAL_TASK_QUEUE, workflowId: `replay-${name}-${Date.now()}`, args: [input] });
+    // The Temporal CLI prints a history as the JSON the SDK's replayer reads.
+    const save = async (name: string, workflowId: string) => {
+      const json = execFileSync(resolveTemporalCli(), ['workflow', 'show', '--address', servers.temporal.address, '--namespace', servers.temporal.namespace, '-w', workflowId, '--output', 'json'], { maxBuffer: 64 << 20 });
+      fs.mkdirSync(HISTORIES, { recursive: true });
+      fs.writeFileSync(path.join(HISTORIES, `${name}.json`), json);
+    };
+    const refuseOne = (code: number) =>
+      adminQuery(
+        servers.urls.destination,
+        `CREATE OR REPLACE FUNCTION test_refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'test: refused'; END $$;
+         DROP TRIGGER IF EXISTS test_refuse_one ON customer_profile;
+         CREATE TRIGGER test_refuse_one BEFORE INSERT OR UPDATE ON customer_profile FOR EACH ROW WHEN (NEW."customerNumber" = '${String(code).padStart(10, '0')}') EXECUTE FUNCTION test_refuse_one();`,
+      );
+    const allowAll = () => adminQuery(servers.urls.destination, `DROP TRIGGER IF EXISTS test_refuse_one ON customer_profile`);
+
+    before(async () => {
+      servers = shared();
+      await seedSource({ sourceUrl: servers.urls.source, stagingUrl: servers.urls.staging, rows: 1000, seed: 51 });
+      worker = await startWorker(testConfig(servers.urls, servers.temporal.address, { BATCH_SIZE: '200' }), servers.temporal.nativeConnection, servers.temporal.client);
+    });
+    after(async () => {
+      await allowAll();
+      await worker?.stop();
+    });
+
+    it('records a full run (bulk path), an incremental run, a retried failed batch, an abort and a cancel', async () => {
+      const full = await start('full', { mode: 'full' });
+      await full.result();
+      await save('full-bulk', full.workflowId);
+
+      await adminQuery(servers.urls.source, `UPDATE efz_customer SET updated_at = clock_timestamp() WHERE customer_code <= 50`);
+      const incremental = await start('incremental', { mode: 'incremental' });
+      await incremental.result();
+      await save('incremental', incremental.workflowId);
+
+      await adminQuery(servers.urls.source, `UPDATE efz_customer SET updated_at = clock_timestamp() WHERE customer_code BETWEEN 300 AND 700`);
+      await refuseOne(500);
+      const retried = await start('retry', { mode: 'incremental', loadAttempts: 2, batchSize: 100 });
+      await until('a failed batch waiting for a decision', async () => (await retried.query(progressQuery)).phase === 'awaiting-decision', 120_000, 200);
+      await allowAll();
+      await retried.executeUpdate(retryFailedBatchesUpdate, { args: [{}] });
+      await retried.result();
+      await save('failed-batch-retried', retried.workflowId);
+
+      await adminQuery(servers.urls.source, `UPDATE efz_customer SET updated_at = clock_timestamp() WHERE customer_code BETWEEN 300 AND 700`);
+      await refuseOne(500);
+      const aborted = await start('abort', { mode: 'incremental', loadAttempts: 2, batchSize: 100 });
+      await until('a failed batch waiting for a decision', async () => (await aborted.query(progressQuery)).phase === 'awaiting-decision', 120_000, 200);
+      await aborted.executeUpdate(abortUpdate, { args: [{ reason: 'recording' }] });
+      await aborted.result();
+      await save('aborted', aborted.workflowId);
+      await allowAll();
+
+      await adminQuery(servers.urls.source, `UPDATE efz_customer SET updated_at = clock_timestamp()`);
+      const cancelled = await start('cancel', { mode: 'incremental', batchSize: 50 });
+      await until('the run loading', async () => (await cancelled.query(progressQuery)).batches.done >= 2, 120_000, 50);
+      await cancelled.cancel();
+      await cancelled.result().catch(() => undefined);
+      await save('cancelled', cancelled.workflowId);
+    });
+  });
+}
