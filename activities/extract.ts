@@ -39,7 +39,7 @@ interface Recorded extends ExtractProgress {
  * earliest snapshot time as its watermark: every row the first snapshot could not see is then at or
  * after the watermark, and the next incremental run reads it.
  */
-export function createExtractActivities({ pools, mapping }: ActivityDeps) {
+export function createExtractActivities({ pools, mapping, metrics }: ActivityDeps) {
   const { schema, table, key, watermark } = mapping.source;
   const columns = keyFirstColumns(mapping.source);
   const columnList = columns.map(ident).join(', ');
@@ -69,6 +69,7 @@ export function createExtractActivities({ pools, mapping }: ActivityDeps) {
     const run = (await pools.staging.query(`UPDATE migration_run SET phase = 'extracting' WHERE run_id = $1 AND status = 'RUNNING' RETURNING mode`, [runId])).rows[0];
     if (!run) throw ApplicationFailure.nonRetryable(`run ${runId} is no longer running: its extraction stops`, FailureType.runNotActive);
     const mirror = run.mode === 'full';
+    metrics?.runMode(runId, run.mode);
     const state = await recorded(runId);
     const resumedFromCursor = state.chunks > 0 ? state.cursor : null;
     if (state.chunks > 0) log('info', 'extraction resumes from its heartbeat cursor', { runId, cursor: state.cursor, rowsRead: state.rowsRead, complete: state.complete });
@@ -86,6 +87,7 @@ export function createExtractActivities({ pools, mapping }: ActivityDeps) {
         await staging.query(`CREATE TEMP TABLE IF NOT EXISTS extract_chunk AS SELECT ${columnList} FROM stg_customer WITH NO DATA`);
         for (;;) {
           const n = await extractChunk(source, staging, { runId, since, chunkSize, mirror, snapshotAt, state });
+          metrics?.extracted(run.mode, n); // the chunk is committed: counted once, also when a retry resumes after it
           ctx.heartbeat({ cursor: state.cursor, rowsRead: state.rowsRead, rowsStaged: state.rowsStaged, chunks: state.chunks } satisfies ExtractProgress);
           if (n < chunkSize) break;
         }

@@ -4,6 +4,7 @@ import { copyBytes, copyIntoTemp, copyRows, ident, qualified, type EncodedLines 
 import { cancelRequested } from '../lib/heartbeat';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
+import { readRunMode } from '../db/staging/metrics';
 import type { ActivityDeps } from './deps';
 import { FailureType } from './errors';
 import { createBulkLoad } from './bulk-load';
@@ -17,6 +18,17 @@ import { valueDigests, type PrintedRows } from './value-digest';
 const UNIQUE_VIOLATION = '23505';
 
 const ISSUE_COLUMNS = ['run_id', 'batch_no', 'customer_code', 'severity', 'reason', 'field', 'value', 'source_row'] as const;
+
+/** Rejects and warnings of a batch counted by reason code (the issue rows hold severity at 3, reason at 4). */
+function issuesByReason(issues: unknown[][]): { rejectsByReason: Map<string, number>; warningsByReason: Map<string, number> } {
+  const rejectsByReason = new Map<string, number>();
+  const warningsByReason = new Map<string, number>();
+  for (const issue of issues) {
+    const counts = issue[3] === 'REJECT' ? rejectsByReason : warningsByReason;
+    counts.set(issue[4] as string, (counts.get(issue[4] as string) ?? 0) + 1);
+  }
+  return { rejectsByReason, warningsByReason };
+}
 
 /** One planned key range of a run, claimed for loading. */
 interface BatchJob {
@@ -32,7 +44,7 @@ interface BatchJob {
  * staging. Re-running a batch any number of times gives the same destination and the same records.
  */
 export function createLoadActivities(deps: ActivityDeps) {
-  const { pools, mapping } = deps;
+  const { pools, mapping, metrics } = deps;
   const bulk = createBulkLoad(deps);
   const dest = mapping.destination;
   const customerTable = qualified(dest.schema, dest.customerTable);
@@ -165,6 +177,10 @@ export function createLoadActivities(deps: ActivityDeps) {
         [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType, printed.digest, fingerprint],
       );
     });
+    if (metrics) {
+      const mode = await metrics.modeOf(runId, () => readRunMode(pools.staging, runId));
+      metrics.batchLoaded(mode, { loaded, rejected: result.rejected, warned, durationMs: result.durationMs, ...issuesByReason(issues) });
+    }
     log('info', 'batch loaded', { runId, batchNo, staged: result.staged, loaded: result.loaded, rejected: result.rejected, ms: result.durationMs });
     return result;
   }

@@ -7,9 +7,10 @@ import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import { fingerprintOf } from './fingerprint';
 import { readBranches } from './staged';
+import { readRunMode } from '../db/staging/metrics';
 
 /** Run bookkeeping in the staging control tables: the pipeline lock, the run row, the watermark. */
-export function createRunActivities({ pools, config, temporal, searchAttributes, mapping }: ActivityDeps) {
+export function createRunActivities({ pools, config, temporal, searchAttributes, mapping, metrics }: ActivityDeps) {
   const pipelineOf = (requested: string) => requested || config.PIPELINE;
 
   function settingsFor(overrides: BeginRunInput['overrides']): RunSettings {
@@ -194,6 +195,7 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
       [runId, batchNo, error, attempts],
     );
     const recorded = Number(result.rows[0]?.attempts ?? attempts);
+    if (metrics) metrics.batchFailed(await metrics.modeOf(runId, () => readRunMode(pools.staging, runId)));
     log('warn', 'batch failed after its retries', { runId, batchNo, attempts: recorded });
     return { attempts: recorded };
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { ident } from '../db/copy';
 import { withTransaction } from '../db/transaction';
 import type { BranchLookup, BranchRef, CompiledMapping, MapResult, SourceRow } from '../mapping/types';
@@ -103,7 +103,7 @@ export interface BranchMap {
 }
 
 /** branch_map is small reference data: read whole, keyed by code as stored. */
-export async function readBranches(staging: Pool): Promise<BranchMap> {
+export async function readBranches(staging: Pool | PoolClient): Promise<BranchMap> {
   const result = await staging.query<{ branch_code: string; branch_id: string; branch_name: string }>(
     'SELECT branch_code, branch_id::text, branch_name FROM branch_map ORDER BY branch_code COLLATE "C"',
   );

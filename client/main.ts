@@ -12,6 +12,7 @@ import { parseCodes, previewCommand } from './commands/preview';
 import { verifyReportCommand } from './commands/verify-report';
 import { compareCommand } from './commands/compare';
 import { explainCommand } from './commands/explain';
+import { preflightCommand } from './commands/preflight';
 
 const USAGE = `usage: npm run migrate -- <command> [options]
 
@@ -29,6 +30,10 @@ Runs
   explain <customer_code>                                      one customer end to end: source, staging, ids, runs, destination, field by field
   rejects <runId> --csv FILE [--warnings]                      export every reject (and warning) with its source row
   preview [--limit N] [--codes a,b,...] [--source]             the mapping applied to sample staged (or source) rows; writes nothing
+
+Before the window
+  preflight [--sample N]                                       what would block a run (BLOCKER / WARNING / INFO); writes nothing;
+                                                               exit 0 when nothing blocks, 1 when something does
 
 Cutover decisions on a run whose batches failed
   retry <runId> [--batch N ...]                                re-run failed batches (all when none named)
@@ -90,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
           limit: { type: 'string' },
           codes: { type: 'string' },
           source: { type: 'boolean', default: false },
+          sample: { type: 'string' },
         },
       });
     } catch (err) {
@@ -107,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one ${what} (see: npm run migrate -- help)`);
     return positionals[0];
   };
-  const known = ['full', 'incremental', 'status', 'report', 'verify-report', 'compare', 'explain', 'rejects', 'retry', 'accept-failures', 'abort', 'repair-constraints', 'schedule', 'preview'];
+  const known = ['full', 'incremental', 'status', 'report', 'verify-report', 'compare', 'explain', 'rejects', 'retry', 'accept-failures', 'abort', 'repair-constraints', 'schedule', 'preview', 'preflight'];
   if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (commands: ${known.join(', ')}; see: npm run migrate -- help)`);
 
   const ctx = new CliContext(values.json ?? false);
@@ -153,6 +159,9 @@ async function main(argv: string[]): Promise<number> {
       case 'preview':
         noPositionals();
         return await previewCommand(ctx, { limit: integer('limit', values.limit) ?? 10, codes: parseCodes(values.codes), source: values.source ?? false });
+      case 'preflight':
+        noPositionals();
+        return await preflightCommand(ctx, { sampleSize: integer('sample', values.sample) });
       case 'schedule':
         if (positionals.length > 2) throw new UsageError(`schedule ${positionals[0]} takes at most one schedule id`);
         return await scheduleCommand(ctx, positionals[0], positionals.slice(1), {

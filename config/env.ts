@@ -48,6 +48,8 @@ const postgresUrl = z
 const positiveInt = z.coerce.number().int().positive();
 const tcpPort = z.coerce.number().int().min(1).max(65535);
 const uuid = z.string().uuid();
+/** host:port (a name, an IPv4 address or a bracketed IPv6 address, then the port). */
+const hostPort = z.string().regex(/^(?:[^\s:/\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'must be host:port');
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -68,7 +70,7 @@ export const envSchema = z.object({
   PG_POOL_MAX: positiveInt.default(4),
   PG_STATEMENT_TIMEOUT_MS: positiveInt.default(300_000),
 
-  TEMPORAL_ADDRESS: z.string().regex(/^(?:[^\s:/\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'must be host:port').optional(),
+  TEMPORAL_ADDRESS: hostPort.optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('customer-migration'),
   TEMPORAL_TLS: bool.default('false'),
@@ -97,6 +99,12 @@ export const envSchema = z.object({
   /** A full run into empty destination tables loads them without their keys and rebuilds them at the end (auto), or never (off). */
   BULK_LOAD: z.enum(['auto', 'off']).default('auto'),
   FAILED_BATCH_DECISION_TIMEOUT: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30m or 24h').default('24h'),
+  /** Where the worker serves the migration's Prometheus metrics (GET /metrics); unset = off. */
+  METRICS_ADDRESS: hostPort.optional(),
+  /** Where the Temporal SDK's own Prometheus exporter listens (its own HTTP server); unset = off. */
+  TEMPORAL_METRICS_ADDRESS: hostPort.optional(),
+  /** Source rows `migrate preflight` maps with the real engine to estimate rejects and warnings. */
+  PREFLIGHT_SAMPLE_SIZE: positiveInt.default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_ROW_VALUES: bool.default('false'),
   /** Key of the sign-off manifest's HMAC-SHA256 (report, verify-report); unset = SHA-256 only. */
@@ -110,6 +118,13 @@ const checkedSchema = envSchema.superRefine((c, ctx) => {
       code: z.ZodIssueCode.custom,
       path: [c.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'],
       message: 'mTLS needs both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH',
+    });
+  }
+  if (c.METRICS_ADDRESS && c.METRICS_ADDRESS === c.TEMPORAL_METRICS_ADDRESS) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['TEMPORAL_METRICS_ADDRESS'],
+      message: "must differ from METRICS_ADDRESS: the SDK's exporter is an HTTP server of its own",
     });
   }
 }).transform((c) => {

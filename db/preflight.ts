@@ -17,15 +17,18 @@ async function missingColumns(pool: Pool, schema: string, table: string, columns
   return columns.filter((c) => !present.has(c));
 }
 
+/** What an operator reads when a database does not answer: the role, the error, and for a network error the setting to check. */
+export function unreachableMessage(role: DatabaseRole, err: unknown): string {
+  const hint = isNetworkError(err) ? ` (check ${role.toUpperCase()}_DATABASE_URL and that the server is up)` : '';
+  return `${role} database unreachable: ${plainMessage(err)}${hint}`;
+}
+
 /** Every database answers (read-only: one SELECT 1 each). The first that does not is named. */
 export async function checkReachable(pools: Pools): Promise<void> {
   const roles: DatabaseRole[] = ['source', 'staging', 'destination'];
   const results = await Promise.allSettled(roles.map((role) => pools[role].query('SELECT 1')));
   results.forEach((r, i) => {
-    if (r.status === 'rejected') {
-      const hint = isNetworkError(r.reason) ? ` (check ${roles[i].toUpperCase()}_DATABASE_URL and that the server is up)` : '';
-      throw new PreflightError(`${roles[i]} database unreachable: ${plainMessage(r.reason)}${hint}`);
-    }
+    if (r.status === 'rejected') throw new PreflightError(unreachableMessage(roles[i], r.reason));
   });
 }
 

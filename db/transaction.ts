@@ -26,3 +26,19 @@ export async function withTransaction<T>(pool: Pool, body: (client: PoolClient) 
     client.release();
   }
 }
+
+/**
+ * A pooled connection for one READ ONLY transaction, always rolled back: PostgreSQL refuses any write
+ * inside it (and a read-only transaction is never given a transaction id), so whatever `body` runs
+ * writes nothing.
+ */
+export async function withReadOnlyTransaction<T>(pool: Pool, body: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN TRANSACTION READ ONLY');
+    return await body(client);
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
+}

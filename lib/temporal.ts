@@ -50,13 +50,38 @@ export async function connectClient(config: AppConfig): Promise<{ client: Client
   return { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), connection };
 }
 
+/** The custom search attributes the workflow would set that the namespace lacks (throws when it cannot tell). */
+export async function missingSearchAttributes(client: Client, namespace: string): Promise<string[]> {
+  const response = await client.connection.operatorService.listSearchAttributes({ namespace });
+  const names = Object.keys(response.customAttributes ?? {});
+  return Object.values(searchAttributeKeys).map((k) => k.name).filter((name) => !names.includes(name));
+}
+
 /** Whether the namespace has the custom search attributes the workflow would set. */
 export async function hasSearchAttributes(client: Client, namespace: string): Promise<boolean> {
   try {
-    const response = await client.connection.operatorService.listSearchAttributes({ namespace });
-    const names = Object.keys(response.customAttributes ?? {});
-    return Object.values(searchAttributeKeys).every((k) => names.includes(k.name));
+    return (await missingSearchAttributes(client, namespace)).length === 0;
   } catch {
     return false;
   }
+}
+
+export interface TaskQueuePoller {
+  identity: string;
+  /** When the poller last asked for a task (epoch ms), or null when the server did not say. */
+  lastAccessMs: number | null;
+}
+
+/** The pollers Temporal has seen on a task queue (DescribeTaskQueue), for workflow and activity tasks. */
+export async function taskQueuePollers(client: Client, namespace: string, taskQueue: string): Promise<{ workflow: TaskQueuePoller[]; activity: TaskQueuePoller[] }> {
+  const describe = async (taskQueueType: 1 | 2) => {
+    // 1 = TASK_QUEUE_TYPE_WORKFLOW, 2 = TASK_QUEUE_TYPE_ACTIVITY; kind 1 = TASK_QUEUE_KIND_NORMAL
+    const response = await client.connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: 1 }, taskQueueType });
+    return (response.pollers ?? []).map((p) => ({
+      identity: p.identity ?? '',
+      lastAccessMs: p.lastAccessTime?.seconds != null ? Number(p.lastAccessTime.seconds) * 1000 + Math.floor((p.lastAccessTime.nanos ?? 0) / 1e6) : null,
+    }));
+  };
+  const [workflow, activity] = await Promise.all([describe(1), describe(2)]);
+  return { workflow, activity };
 }

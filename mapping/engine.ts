@@ -19,7 +19,7 @@ import type {
   SourceRow,
 } from './types';
 import { LOOKUP_PROPERTIES, type Expr, type FieldDef, type MappingDocument, type Scalar } from './schema';
-import { INVALID, buildNormaliser, canBeInvalid, rawText, type NormaliserFn } from './normalisers';
+import { INVALID, buildNormaliser, canBeInvalid, lookupKey, rawText, type NormaliserFn } from './normalisers';
 import { DocumentProblem, type JsonPath } from './errors';
 
 type Vals = unknown[];
@@ -650,6 +650,14 @@ export function compileDocument(doc: MappingDocument, constants: MappingConstant
       profileKey: dst.profile.key,
     }),
     customerTypes: Object.freeze([...typeList]),
+    lookups: Object.freeze(
+      [...fields.values()].flatMap((f) => {
+        const n = f.def.normaliser;
+        if (n.kind !== 'lookup') return [];
+        const rule = rules.find((r) => r.field === f);
+        return [Object.freeze({ field: f.name, source: f.source, table: n.table, key: lookupKey(n.keyCase), rejectReason: rule?.code ?? null })];
+      }),
+    ),
     sourceRow: sourceRowBuilder(src.columns),
     mapRow,
   };

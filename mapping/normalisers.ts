@@ -346,12 +346,21 @@ export function booleanNormaliser(trueWords: readonly string[], falseWords: read
 }
 
 /** Looks the trimmed (upper-cased) value up in branch_map; missing → null, not found → INVALID. */
-export function lookupNormaliser(keyCase: 'upper' | 'asIs'): NormaliserFn {
+/** The key a lookup field looks up for a raw source value (null: no value, the field is missing). */
+export function lookupKey(keyCase: 'upper' | 'asIs'): (raw: unknown) => string | null {
   const upper = keyCase === 'upper';
-  return (raw, _ctx, branches) => {
+  return (raw) => {
     const s = cleanText(raw);
-    if (s === null) return null;
-    const ref = branches.get(upper ? toUpper(s) : s);
+    return s === null ? null : upper ? toUpper(s) : s;
+  };
+}
+
+export function lookupNormaliser(keyCase: 'upper' | 'asIs'): NormaliserFn {
+  const keyOf = lookupKey(keyCase);
+  return (raw, _ctx, branches) => {
+    const key = keyOf(raw);
+    if (key === null) return null;
+    const ref = branches.get(key);
     return ref === undefined || ref === null || typeof ref !== 'object' ? INVALID : ref;
   };
 }

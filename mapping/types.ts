@@ -75,6 +75,11 @@ export interface CompiledMapping {
   };
   /** The customer types the mapping can produce, e.g. ['INDIVIDUAL', 'CORPORATE']. */
   customerTypes: readonly string[];
+  /**
+   * The fields looked up in reference data (branch_map): their source column, the key the engine looks
+   * up for a raw value (null when the value is missing) and the reject code of a missing/unknown key.
+   */
+  lookups: readonly { field: string; source: string; table: string; key(raw: unknown): string | null; rejectReason: string | null }[];
   /** A SourceRow from the values of `source.columns` in that order (one object shape for every row). */
   sourceRow(values: readonly unknown[]): SourceRow;
   mapRow(row: SourceRow, ctx: RowContext, branches: BranchLookup): MapResult;

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import type { AppConfig } from '../config/env';
 import type { Pools } from '../db/pools';
+import type { MigrationMetrics } from '../lib/metrics';
 import type { CompiledMapping } from '../mapping/types';
 import { WORKFLOW_BUNDLE, WORKFLOWS_PATH } from './paths';
 
@@ -16,6 +17,8 @@ export interface MigrationWorkerOptions {
   searchAttributes: boolean;
   taskQueue?: string;
   identity?: string;
+  /** The worker's Prometheus metrics, updated by the activities. */
+  metrics?: MigrationMetrics;
 }
 
 
@@ -37,7 +40,7 @@ export async function createMigrationWorker(options: MigrationWorkerOptions): Pr
     ...(options.identity ? { identity: options.identity } : {}),
     // The build's ready bundle when it is there and current; otherwise bundle now (tests, dev).
     ...(bundleIsCurrent() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pools, mapping, config, temporal: client, searchAttributes }),
+    activities: createActivities({ pools, mapping, config, temporal: client, searchAttributes, metrics: options.metrics }),
     // Batches are bounded by the workflow's window; a little headroom lets several runs' control
     // activities through while batches load.
     maxConcurrentActivityTaskExecutions: Math.max(4, config.BATCH_PARALLELISM * 2),

@@ -10,6 +10,9 @@ import type { CompiledMapping } from '../mapping/types';
 import { bootstrap } from './bootstrap';
 import { createMigrationWorker } from './create';
 import { installRuntime } from './runtime';
+import { MigrationMetrics, serveMetrics } from '../lib/metrics';
+import { readRunOverview } from '../db/staging/metrics';
+import type { Server } from 'node:http';
 
 /** Node's own warnings (deprecations, pg's sslmode notice) as JSON lines too, not free text on stderr. */
 function routeProcessWarnings(): void {
@@ -28,13 +31,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   setLogLevel(config.LOG_LEVEL);
   setLogRowValues(config.LOG_ROW_VALUES);
-  installRuntime(config.LOG_LEVEL);
+  installRuntime(config.LOG_LEVEL, { metricsAddress: config.TEMPORAL_METRICS_ADDRESS });
   // TLS material is read now: an unreadable certificate is a configuration error, named as such.
   const temporalOptions = connectionOptions(config);
 
   let temporal: { client: Client; connection: Connection } | undefined;
   let connection: NativeConnection | undefined;
   let pools: Pools | undefined;
+  let metricsServer: Server | undefined;
   try {
     // Mapping, databases and tables are checked read-only first, then Temporal, and only then is
     // anything written (the staging migrations): a worker that cannot start leaves no trace.
@@ -52,6 +56,14 @@ async function main(): Promise<void> {
     }));
     const client = temporal!.client;
     const searchAttributes = await hasSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+    let metrics: MigrationMetrics | undefined;
+    if (config.METRICS_ADDRESS) {
+      const staging = pools.staging;
+      metrics = new MigrationMetrics(() => readRunOverview(staging, config.PIPELINE));
+      metricsServer = await serveMetrics(config.METRICS_ADDRESS, metrics.registry).catch((err: Error) => {
+        throw Object.assign(new Error(`METRICS_ADDRESS: cannot listen on ${config.METRICS_ADDRESS}: ${err.message}`), { name: 'ConfigError' });
+      });
+    }
     const worker: Worker = await createMigrationWorker({
       config,
       connection: connection!,
@@ -59,14 +71,22 @@ async function main(): Promise<void> {
       pools,
       mapping,
       searchAttributes,
+      metrics,
       identity: `${process.pid}@${os.hostname()}`,
     });
     started = true;
-    log('info', 'worker started', { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, searchAttributes, pid: process.pid });
+    log('info', 'worker started', {
+      taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, searchAttributes, pid: process.pid,
+      metrics: config.METRICS_ADDRESS ?? null, sdkMetrics: config.TEMPORAL_METRICS_ADDRESS ?? null,
+    });
     // Runs until SIGINT/SIGTERM; in-flight activities get the grace time, then the run's retries take over.
     await worker.run();
     log('info', 'worker stopped');
   } finally {
+    if (metricsServer) {
+      metricsServer.closeAllConnections(); // a scraper's keep-alive connection must not hold the exit
+      await new Promise((resolve) => metricsServer!.close(resolve));
+    }
     await connection?.close().catch(() => undefined);
     await temporal?.connection.close().catch(() => undefined);
     if (pools) await closePools(pools);

@@ -1,8 +1,9 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { withReadOnlyTransaction as readOnly } from '../../db/transaction';
 import type { AppConfig } from '../../config/env';
 import { createPool } from '../../db/pools';
 import { ident, qualified } from '../../db/copy';
-import type { CompiledMapping, MappingIssue, SourceRow } from '../../mapping/types';
+import type { BranchLookup, CompiledMapping, MappingIssue, SourceRow } from '../../mapping/types';
 import { readBranches, UNKNOWN_TYPE } from '../../activities/staged';
 import { UsageError } from '../../lib/cli-errors';
 import type { CliContext } from '../context';
@@ -51,19 +52,50 @@ export function placeholderId(code: number, kind: 'customer' | 'profile'): strin
   return `00000000-0000-0000-${kind === 'customer' ? '0000' : '0001'}-${String(code).padStart(12, '0')}`;
 }
 
-async function readOnly<T>(pool: Pool, body: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN TRANSACTION READ ONLY');
-    const result = await body(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
+
+/**
+ * Maps rows as a run would (the real engine, the branch_map lookup), with their ids where `ids` has
+ * them and placeholder ids otherwise; the issues are counted by severity, reason and field.
+ */
+export function mapPreviewRows(
+  mapping: CompiledMapping,
+  rows: SourceRow[],
+  { runDate, ids, branches }: { runDate: string; ids: ReadonlyMap<number, { cid: string; pid: string }>; branches: BranchLookup },
+): { rows: PreviewRow[]; issues: Preview['issues'] } {
+  const { key } = mapping.source;
+  const previewRows: PreviewRow[] = [];
+  const issues = new Map<string, Preview['issues'][number]>();
+  const note = (code: number, i: MappingIssue) => {
+    const k = `${i.severity}\u0000${i.reason}\u0000${i.field}`;
+    const entry = issues.get(k) ?? { severity: i.severity, reason: i.reason, field: i.field, count: 0, examples: [] };
+    entry.count++;
+    if (entry.examples.length < 5) entry.examples.push(code);
+    issues.set(k, entry);
+  };
+  for (const row of rows) {
+    const code = Number(row[key]);
+    const known = ids.get(code);
+    const customerId = known?.cid ?? placeholderId(code, 'customer');
+    const customerProfileId = known?.pid ?? placeholderId(code, 'profile');
+    const result = mapping.mapRow(row, { runDate, customerId, customerProfileId }, branches);
+    if (!result.ok) note(code, result.reject);
+    result.warnings.forEach((w) => note(code, w));
+    previewRows.push({
+      code,
+      customerType: result.customerType ?? UNKNOWN_TYPE,
+      outcome: result.ok ? 'LOAD' : 'REJECT',
+      placeholderIds: !known,
+      customer: result.ok ? result.customer : null,
+      profile: result.ok ? result.profile : null,
+      reject: result.ok ? null : result.reject,
+      warnings: result.warnings,
+      row,
+    });
   }
+  return {
+    rows: previewRows,
+    issues: [...issues.values()].sort((a, b) => a.severity.localeCompare(b.severity) || b.count - a.count || a.reason.localeCompare(b.reason)),
+  };
 }
 
 /**
@@ -99,35 +131,7 @@ export async function buildPreview(deps: { staging: Pool; source?: Pool; mapping
   });
   const branches = (await readBranches(deps.staging)).lookup; // one SELECT, as the load reads them
 
-  const previewRows: PreviewRow[] = [];
-  const issues = new Map<string, Preview['issues'][number]>();
-  const note = (code: number, i: MappingIssue) => {
-    const k = `${i.severity}\u0000${i.reason}\u0000${i.field}`;
-    const entry = issues.get(k) ?? { severity: i.severity, reason: i.reason, field: i.field, count: 0, examples: [] };
-    entry.count++;
-    if (entry.examples.length < 5) entry.examples.push(code);
-    issues.set(k, entry);
-  };
-  for (const row of rows) {
-    const code = Number(row[key]);
-    const known = ids.get(code);
-    const customerId = known?.cid ?? placeholderId(code, 'customer');
-    const customerProfileId = known?.pid ?? placeholderId(code, 'profile');
-    const result = mapping.mapRow(row, { runDate, customerId, customerProfileId }, branches);
-    if (!result.ok) note(code, result.reject);
-    result.warnings.forEach((w) => note(code, w));
-    previewRows.push({
-      code,
-      customerType: result.customerType ?? UNKNOWN_TYPE,
-      outcome: result.ok ? 'LOAD' : 'REJECT',
-      placeholderIds: !known,
-      customer: result.ok ? result.customer : null,
-      profile: result.ok ? result.profile : null,
-      reject: result.ok ? null : result.reject,
-      warnings: result.warnings,
-      row,
-    });
-  }
+  const { rows: previewRows, issues } = mapPreviewRows(mapping, rows, { runDate, ids, branches });
   const seen = new Set(codes);
   return {
     from: options.source ? 'source' : 'staging',
@@ -142,7 +146,7 @@ export async function buildPreview(deps: { staging: Pool; source?: Pool; mapping
       withWarnings: previewRows.filter((r) => r.warnings.length > 0).length,
       placeholderIds: previewRows.filter((r) => r.placeholderIds).length,
     },
-    issues: [...issues.values()].sort((a, b) => a.severity.localeCompare(b.severity) || b.count - a.count || a.reason.localeCompare(b.reason)),
+    issues,
     rows: previewRows,
     wroteNothing: true,
   };

@@ -10,7 +10,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../../config/env';
 import { WORKFLOW_BUNDLE } from '../../worker/paths';
@@ -18,17 +18,22 @@ import { TestServers, useTestServers } from '../support/servers';
 import { RunningWorker, startWorker, testConfig } from '../support/harness';
 import { adminQuery, until } from '../support/processes';
 import { seedSource } from '../../stack/seed';
-import { resolveTemporalCli } from '../../stack/temporal-cli';
 import { abortUpdate, MigrationInput, progressQuery, retryFailedBatchesUpdate, WORKFLOW_TYPE } from '../../workflows/definitions';
 
 const HISTORIES = path.join(PROJECT_ROOT, 'test', 'histories');
+/**
+ * Histories are kept in protobuf's binary form: the SDK's JSON reader trips over the two copies of
+ * protobufjs that npm installs for @temporalio/common and @temporalio/proto ("type must be a Type").
+ */
+const EXTENSION = '.binpb';
+const History = temporal.api.history.v1.History;
 
 describe('workflow determinism: recorded histories replay against the current workflow code', () => {
   it('replays every recorded history (full, incremental, failed batch + retry, abort, cancel) without a nondeterminism error', async function () {
     this.timeout(120_000);
-    const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+    const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith(EXTENSION)).sort();
     assert.ok(files.length >= 5, `recorded histories: ${files.join(', ')}`);
-    const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: JSON.parse(fs.readFileSync(path.join(HISTORIES, f), 'utf8')) }));
+    const histories = files.map((f) => ({ workflowId: f.slice(0, -EXTENSION.length), history: History.decode(fs.readFileSync(path.join(HISTORIES, f))) }));
     const replayed: string[] = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: WORKFLOW_BUNDLE } }, histories)) {
       assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
@@ -47,11 +52,10 @@ if (process.env.RECORD_HISTORIES) {
     const config = () => worker.config;
     const start = (name: string, input: MigrationInput) =>
       servers.temporal.client.workflow.start(WORKFLOW_TYPE, { taskQueue: config().TEMPORAL_TASK_QUEUE, workflowId: `replay-${name}-${Date.now()}`, args: [input] });
-    // The Temporal CLI prints a history as the JSON the SDK's replayer reads.
     const save = async (name: string, workflowId: string) => {
-      const json = execFileSync(resolveTemporalCli(), ['workflow', 'show', '--address', servers.temporal.address, '--namespace', servers.temporal.namespace, '-w', workflowId, '--output', 'json'], { maxBuffer: 64 << 20 });
+      const history = await servers.temporal.client.workflow.getHandle(workflowId).fetchHistory();
       fs.mkdirSync(HISTORIES, { recursive: true });
-      fs.writeFileSync(path.join(HISTORIES, `${name}.json`), json);
+      fs.writeFileSync(path.join(HISTORIES, `${name}${EXTENSION}`), History.encode(history).finish());
     };
     const refuseOne = (code: number) =>
       adminQuery(

@@ -1,0 +1,145 @@
+/**
+ * Catalog reads that mean the same on any of the three databases (server, role, table privileges,
+ * columns, keys): what `migrate preflight` checks before a window. Read-only; each takes a pool or a
+ * client (preflight runs them inside READ ONLY transactions).
+ */
+import type { Pool, PoolClient } from 'pg';
+
+type Db = Pool | PoolClient;
+
+export interface ServerInfo {
+  /** server_version, e.g. '17.10' */
+  version: string;
+  /** server_version_num, e.g. 171000 */
+  versionNum: number;
+  user: string;
+  superuser: boolean;
+  /** A hot standby: every transaction is read-only. */
+  inRecovery: boolean;
+  /** default_transaction_read_only is on for this session. */
+  readOnlyByDefault: boolean;
+  database: string;
+}
+
+export async function readServerInfo(db: Db): Promise<ServerInfo> {
+  const row = (await db.query(
+    `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS version_num,
+            current_user AS "user", COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS superuser,
+            pg_is_in_recovery() AS in_recovery, current_setting('default_transaction_read_only') = 'on' AS read_only,
+            current_database() AS database`,
+  )).rows[0];
+  return {
+    version: row.version,
+    versionNum: row.version_num,
+    user: row.user,
+    superuser: row.superuser,
+    inRecovery: row.in_recovery,
+    readOnlyByDefault: row.read_only,
+    database: row.database,
+  };
+}
+
+export interface TablePrivileges {
+  exists: boolean;
+  select: boolean;
+  insert: boolean;
+  update: boolean;
+  delete: boolean;
+  truncate: boolean;
+  /** The current user owns the table (directly or through a role) or is a superuser: it may ALTER it, drop and create its indexes. */
+  canAlter: boolean;
+}
+
+/** The current user's privileges on one table (all false when it does not exist). */
+export async function readTablePrivileges(db: Db, schema: string, table: string): Promise<TablePrivileges> {
+  const row = (await db.query(
+    `SELECT c.oid IS NOT NULL AS exists,
+            COALESCE(has_table_privilege(c.oid, 'SELECT'), false) AS select,
+            COALESCE(has_table_privilege(c.oid, 'INSERT'), false) AS insert,
+            COALESCE(has_table_privilege(c.oid, 'UPDATE'), false) AS update,
+            COALESCE(has_table_privilege(c.oid, 'DELETE'), false) AS delete,
+            COALESCE(has_table_privilege(c.oid, 'TRUNCATE'), false) AS truncate,
+            COALESCE(pg_has_role(c.relowner, 'USAGE') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS can_alter
+       FROM (SELECT 1) one
+       LEFT JOIN pg_class c ON c.oid = to_regclass(format('%I.%I', $1::text, $2::text))`,
+    [schema, table],
+  )).rows[0];
+  return { exists: row.exists, select: row.select, insert: row.insert, update: row.update, delete: row.delete, truncate: row.truncate, canAlter: row.can_alter };
+}
+
+/** Whether the current user may create tables in a schema (the worker's staging migrations need it). */
+export async function canCreateInSchema(db: Db, schema: string): Promise<boolean> {
+  const row = (await db.query(
+    `SELECT COALESCE(has_schema_privilege(n.oid, 'CREATE'), false) AS can FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = $1`,
+    [schema],
+  )).rows[0];
+  return row.can;
+}
+
+export interface ColumnInfo {
+  name: string;
+  /** format_type: 'uuid', 'character varying(20)', 'timestamp with time zone', … */
+  type: string;
+  /** The base type's name (a domain's base type), e.g. 'uuid', 'varchar', 'timestamptz', 'jsonb'. */
+  baseType: string;
+  /** varchar(n) / char(n) length, else null. */
+  maxLength: number | null;
+  notNull: boolean;
+  hasDefault: boolean;
+}
+
+/** A table's columns in order (an empty list when the table does not exist). */
+export async function readTableColumns(db: Db, schema: string, table: string): Promise<ColumnInfo[]> {
+  const result = await db.query(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+            COALESCE(bt.typname, t.typname) AS base_type,
+            CASE WHEN COALESCE(bt.typname, t.typname) IN ('varchar', 'bpchar') AND COALESCE(NULLIF(a.atttypmod, -1), NULLIF(t.typtypmod, -1)) > 4
+                 THEN COALESCE(NULLIF(a.atttypmod, -1), t.typtypmod) - 4 END AS max_length,
+            a.attnotnull OR COALESCE(t.typnotnull, false) AS not_null,
+            a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '' AS has_default
+       FROM pg_attribute a
+       JOIN pg_type t ON t.oid = a.atttypid
+       LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+      WHERE a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [schema, table],
+  );
+  return result.rows.map((r) => ({ name: r.name, type: r.type, baseType: r.base_type, maxLength: r.max_length, notNull: r.not_null, hasDefault: r.has_default }));
+}
+
+export interface KeyConstraint {
+  name: string;
+  kind: 'PRIMARY KEY' | 'UNIQUE' | 'FOREIGN KEY';
+  columns: string[];
+  /** For a foreign key: the referenced table (schema.table) and columns. */
+  references: { table: string; columns: string[] } | null;
+}
+
+/** A table's primary key, unique constraints, unique indexes (without a predicate) and foreign keys. */
+export async function readTableKeys(db: Db, schema: string, table: string): Promise<KeyConstraint[]> {
+  const result = await db.query(
+    `WITH t AS (SELECT to_regclass(format('%I.%I', $1::text, $2::text)) AS oid)
+     SELECT con.conname AS name, con.contype AS kind,
+            ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i)::text[] AS columns,
+            CASE WHEN con.contype = 'f' THEN format('%s.%s', rn.nspname, rc.relname) END AS ref_table,
+            CASE WHEN con.contype = 'f' THEN ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i)::text[] END AS ref_columns
+       FROM pg_constraint con JOIN t ON con.conrelid = t.oid
+       LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+      WHERE con.contype IN ('p', 'u', 'f')
+     UNION ALL
+     SELECT ic.relname, 'i',
+            ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[],
+            NULL, NULL
+       FROM pg_index i JOIN t ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid
+      WHERE i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u'))`,
+    [schema, table],
+  );
+  const kinds = { p: 'PRIMARY KEY', u: 'UNIQUE', i: 'UNIQUE', f: 'FOREIGN KEY' } as const;
+  return result.rows.map((r) => ({
+    name: r.name,
+    kind: kinds[r.kind as keyof typeof kinds],
+    columns: r.columns,
+    references: r.kind === 'f' ? { table: r.ref_table, columns: r.ref_columns } : null,
+  }));
+}
