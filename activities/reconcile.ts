@@ -5,6 +5,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { copyIntoTemp, ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
+import { batchCustomers, type BatchCustomer } from '../db/staging/batches';
 import type { ActivityDeps } from './deps';
 import { createSourceChecks } from './source-check';
 import { mapStagedRange, readBranches, readRunDate, type BranchMap } from './staged';
@@ -15,10 +16,7 @@ const EXAMPLES = 20;
 const PAGE = 50_000;
 
 /** A staged customer: its stable id and source code. */
-interface Customer {
-  id: string;
-  code: number;
-}
+type Customer = BatchCustomer;
 
 interface PlannedBatch {
   batch_no: number;
@@ -148,24 +146,11 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
    */
   async function checkRecorded(runId: number, batch: PlannedBatch): Promise<BatchCheck | null> {
     if (batch.status !== 'DONE' || !batch.expected || !batch.by_type) return null;
-    // Two plain range reads (a correlated EXISTS per staged row was planned as a loop over the batch's issues).
-    const [ids, rejects] = await Promise.all([
-      pools.staging.query<Customer>(
-        `SELECT u."customerId"::text AS id, s.customer_code AS code
-         FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code AND u.customer_code BETWEEN $2 AND $3
-         WHERE s.extracted_run_id = $1 AND s.customer_code BETWEEN $2 AND $3`,
-        [runId, batch.lo, batch.hi],
-      ),
-      pools.staging.query<{ code: number }>(
-        `SELECT customer_code AS code FROM migration_issue WHERE run_id = $1 AND batch_no = $2 AND severity = 'REJECT'`,
-        [runId, batch.batch_no],
-      ),
-    ]);
-    const rejectedCodes = new Set(rejects.rows.map((r) => r.code));
-    const loadedIds = ids.rows.filter((r) => !rejectedCodes.has(r.code)).map((r) => r.id);
-    const rejected = ids.rows.filter((r) => rejectedCodes.has(r.code));
+    const { staged, rejectedCodes } = await batchCustomers(pools.staging, runId, { batchNo: batch.batch_no, lo: batch.lo, hi: batch.hi });
+    const loadedIds = staged.filter((r) => !rejectedCodes.has(r.code)).map((r) => r.id);
+    const rejected = staged.filter((r) => rejectedCodes.has(r.code));
     const recorded = Object.values(batch.by_type).reduce((t, c) => ({ staged: t.staged + c.staged, loaded: t.loaded + c.loaded, rejected: t.rejected + c.rejected }), { staged: 0, loaded: 0, rejected: 0 });
-    if (recorded.staged !== ids.rowCount || recorded.loaded !== loadedIds.length || recorded.rejected !== rejected.length) return null;
+    if (recorded.staged !== staged.length || recorded.loaded !== loadedIds.length || recorded.rejected !== rejected.length) return null;
 
     const digests = await valueDigests(pools.destination, mapping);
     const stale = new Findings();

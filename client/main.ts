@@ -9,6 +9,9 @@ import { rejectsCommand } from './commands/rejects';
 import { repairConstraintsCommand } from './commands/repair';
 import { scheduleCommand } from './commands/schedule';
 import { parseCodes, previewCommand } from './commands/preview';
+import { verifyReportCommand } from './commands/verify-report';
+import { compareCommand } from './commands/compare';
+import { explainCommand } from './commands/explain';
 import { preflightCommand } from './commands/preflight';
 
 const USAGE = `usage: npm run migrate -- <command> [options]
@@ -19,7 +22,12 @@ Runs
     run options: --reject-max-count N, --reject-max-ratio R (0..1), --remap-fraction F (0..1: share of
     batches the reconciliation maps again in full; 1 = all)
   status <runId> [--watch]                                     where a run stands (live bar with --watch)
-  report <runId>                                               reconciliation, rejects/warnings by reason, batch statistics
+  report <runId> [--html FILE]                                 reconciliation, rejects/warnings by reason, batch statistics, manifest;
+                                                               --html: the sign-off pack, one self-contained page (charts, fingerprint, manifest)
+  verify-report FILE                                           does a sign-off pack still match staging and the destination? (exit 1: no)
+  compare <runA> <runB> [--html FILE]                          two rehearsals side by side: phases, rates, reasons, fingerprints, changed
+                                                               key ranges, and the projected cutover duration
+  explain <customer_code>                                      one customer end to end: source, staging, ids, runs, destination, field by field
   rejects <runId> --csv FILE [--warnings]                      export every reject (and warning) with its source row
   preview [--limit N] [--codes a,b,...] [--source]             the mapping applied to sample staged (or source) rows; writes nothing
 
@@ -77,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
           'remap-fraction': { type: 'string' },
           batch: { type: 'string', multiple: true },
           csv: { type: 'string' },
+          html: { type: 'string' },
           reason: { type: 'string' },
           every: { type: 'string' },
           cron: { type: 'string' },
@@ -100,7 +109,11 @@ async function main(argv: string[]): Promise<number> {
   const noPositionals = () => {
     if (positionals.length) throw new UsageError(`${command} takes no argument '${positionals[0]}' (see: npm run migrate -- help)`);
   };
-  const known = ['full', 'incremental', 'status', 'report', 'rejects', 'retry', 'accept-failures', 'abort', 'repair-constraints', 'schedule', 'preview', 'preflight'];
+  const one = (what: string): string => {
+    if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one ${what} (see: npm run migrate -- help)`);
+    return positionals[0];
+  };
+  const known = ['full', 'incremental', 'status', 'report', 'verify-report', 'compare', 'explain', 'rejects', 'retry', 'accept-failures', 'abort', 'repair-constraints', 'schedule', 'preview', 'preflight'];
   if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (commands: ${known.join(', ')}; see: npm run migrate -- help)`);
 
   const ctx = new CliContext(values.json ?? false);
@@ -121,7 +134,17 @@ async function main(argv: string[]): Promise<number> {
       case 'status':
         return await statusCommand(ctx, runRef(), { watch: values.watch ?? false });
       case 'report':
-        return await reportCommand(ctx, runRef());
+        return await reportCommand(ctx, runRef(), { html: values.html });
+      case 'verify-report':
+        return await verifyReportCommand(ctx, one('FILE'));
+      case 'compare':
+        if (positionals.length !== 2) throw new UsageError('compare takes two runs: compare <runA> <runB> (see: npm run migrate -- help)');
+        return await compareCommand(ctx, positionals[0], positionals[1], { html: values.html });
+      case 'explain': {
+        const code = one('<customer_code>');
+        if (!/^\d+$/.test(code) || Number(code) > 2_147_483_647) throw new UsageError(`explain takes a customer code (a whole number), not '${code}'`);
+        return await explainCommand(ctx, Number(code));
+      }
       case 'rejects':
         if (!values.csv) throw new UsageError('rejects needs --csv FILE');
         return await rejectsCommand(ctx, runRef(), { csv: values.csv, warnings: values.warnings ?? false });

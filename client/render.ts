@@ -14,6 +14,12 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** A duration in ms: tenths of a second under a minute (rehearsals of small samples take seconds), else formatDuration. */
+export function formatMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '?';
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : formatDuration(ms / 1000);
+}
+
 /** Share of the staged rows already loaded or rejected (0 before planning). */
 export function loadFraction(p: Progress): number {
   return p.counts.staged ? (p.counts.loaded + p.counts.rejected) / p.counts.staged : 0;

@@ -107,6 +107,8 @@ export const envSchema = z.object({
   PREFLIGHT_SAMPLE_SIZE: positiveInt.default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_ROW_VALUES: bool.default('false'),
+  /** Key of the sign-off manifest's HMAC-SHA256 (report, verify-report); unset = SHA-256 only. */
+  SIGNOFF_HMAC_KEY: z.string().min(16, 'must be at least 16 characters (a shared secret, not a word)').optional(),
 });
 
 /** Settings that only make sense together; then the defaults that follow the local stack's ports. */

@@ -11,7 +11,7 @@
  * - HTTP authorisation values: `Bearer …`, `Basic …`.
  */
 const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/[^\s:@/"'<>]*:)[^\s"'<>]*@(?=[^\s"'<>@]*(?:[\s"'<>]|$))/gi;
-const SECRET_NAMES = 'password|pgpassword|passwd|pwd|sslpassword|sslkey_password|api[_-]?key|apikey|access[_-]?token|token|secret|client[_-]?secret';
+const SECRET_NAMES = 'password|pgpassword|passwd|pwd|sslpassword|sslkey_password|api[_-]?key|apikey|access[_-]?token|token|secret|client[_-]?secret|hmac[_-]?key';
 const KEY_VALUE = new RegExp(`(\\b(?:${SECRET_NAMES})\\s*=\\s*)('(?:[^'\\\\]|\\\\.)*'|[^\\s&;,"']+)`, 'gi');
 const JSON_PROPERTY = new RegExp(`("(?:[A-Za-z0-9_]*_)?(?:${SECRET_NAMES})"\\s*:\\s*")((?:[^"\\\\]|\\\\.)*)"`, 'gi');
 const AUTHORIZATION = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/g;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { ZodIssue } from 'zod';
-import { mappingDocumentSchema, CONSTANT_NAMES } from './schema';
+import { mappingDocumentSchema, CONSTANT_NAMES, type MappingDocument } from './schema';
 import { compileDocument } from './engine';
 import { DocumentProblem, MappingConfigError, formatJsonPath } from './errors';
 import type { CompiledMapping, MappingConstants } from './types';
@@ -15,6 +15,18 @@ export type * from './types';
 
 /** Reads, validates and compiles the mapping file; any problem is a one-line MappingConfigError. */
 export function loadMappingFile(filePath: string, constants: MappingConstants): CompiledMapping {
+  const { doc, text } = readMappingJson(filePath);
+  return compileMapping(doc, constants, `file ${filePath}`, sha256(text));
+}
+
+/** The mapping document as written (comments removed), for tools that show it (explain); compile it with loadMappingFile first. */
+export function readMappingDocument(filePath: string): MappingDocument {
+  const parsed = mappingDocumentSchema.safeParse(withoutComments(readMappingJson(filePath).doc));
+  if (!parsed.success) throw new MappingConfigError(`file ${filePath}`, formatJsonPath(parsed.error.issues[0].path), parsed.error.issues[0].message);
+  return parsed.data;
+}
+
+function readMappingJson(filePath: string): { doc: unknown; text: string } {
   const origin = `file ${filePath}`;
   let text: string;
   try {
@@ -22,13 +34,11 @@ export function loadMappingFile(filePath: string, constants: MappingConstants): 
   } catch (e) {
     throw new MappingConfigError(origin, '$', `cannot read the file: ${(e as Error).message}`);
   }
-  let doc: unknown;
   try {
-    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
+    return { doc: JSON.parse(text.replace(/^\uFEFF/, '')), text };
   } catch (e) {
     throw new MappingConfigError(origin, '$', `not valid JSON: ${describeJsonError(text, e as Error)}`);
   }
-  return compileMapping(doc, constants, origin, sha256(text));
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

@@ -3,7 +3,6 @@ import { withReadOnlyTransaction as readOnly } from '../../db/transaction';
 import type { AppConfig } from '../../config/env';
 import { createPool } from '../../db/pools';
 import { ident, qualified } from '../../db/copy';
-import { loadMappingFile } from '../../mapping';
 import type { BranchLookup, CompiledMapping, MappingIssue, SourceRow } from '../../mapping/types';
 import { readBranches, UNKNOWN_TYPE } from '../../activities/staged';
 import { UsageError } from '../../lib/cli-errors';
@@ -197,11 +196,7 @@ function printPreview(p: Preview): void {
 /** `preview`: the mapping applied to sample rows, printed; reads only. */
 export async function previewCommand(ctx: CliContext, options: PreviewOptions): Promise<number> {
   const config: AppConfig = ctx.config;
-  const mapping = loadMappingFile(config.MAPPING_FILE, {
-    tenantId: config.TENANT_ID,
-    migrationUserId: config.MIGRATION_USER_ID,
-    migrationUserName: config.MIGRATION_USER_NAME,
-  });
+  const mapping = ctx.mapping();
   const source = options.source ? createPool({ url: config.SOURCE_DATABASE_URL, role: 'source', max: 1, applicationName: 'customer-migration:cli-preview' }) : undefined;
   try {
     const preview = await buildPreview({ staging: ctx.staging(), source, mapping }, options);

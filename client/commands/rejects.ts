@@ -2,10 +2,20 @@ import * as fs from 'node:fs';
 import { once } from 'node:events';
 import type { CliContext } from '../context';
 import { resolveWorkflowId } from '../runs';
+import { openArtifact } from '../pack/files';
 
-function csvField(value: unknown): string {
+/**
+ * A spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage return as a formula
+ * (CSV injection): OWASP's advice is a leading single quote, which shows the value as text.
+ */
+export function neutraliseFormula(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/** One CSV field: neutralised (neutraliseFormula), then quoted where CSV needs it. */
+export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const text = neutraliseFormula(typeof value === 'string' ? value : JSON.stringify(value));
   return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -17,12 +27,8 @@ export async function rejectsCommand(ctx: CliContext, runRef: string, { csv, war
   if (!run) throw Object.assign(new Error(`no run ${workflowId} in the staging database`), { name: 'UsageError' });
   const severities = warnings ? ['REJECT', 'WARNING'] : ['REJECT'];
   // Open the file first: a wrong path is the operator's to fix, in one line, before any query runs.
-  let fd: number;
-  try {
-    fd = fs.openSync(csv, 'w');
-  } catch (err) {
-    throw Object.assign(new Error(`cannot write ${csv}: ${(err as Error).message}`), { name: 'UsageError' });
-  }
+  // Mode 0600: the file holds customers' source rows.
+  const fd = openArtifact(csv);
   const out = fs.createWriteStream('', { fd });
   let writeError: Error | undefined;
   out.on('error', (err) => (writeError ??= err));

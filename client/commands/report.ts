@@ -2,6 +2,10 @@ import type { CliContext } from '../context';
 import { resolveWorkflowId, uiLink } from '../runs';
 import { reconciliationLines, table } from '../render';
 import type { ExtractionRecord, Fingerprint, Reconciliation, TypeCounts } from '../../activities/types';
+import { runBatches, type BatchRecord } from '../../db/staging/batches';
+import { computeManifest, manifestInput, type Manifest } from '../pack/manifest';
+import { renderReportPage } from '../pack/report-page';
+import { writeArtifact } from '../pack/files';
 
 /** Everything staging knows about a run: for sign-off, from staging alone (no worker needed). */
 export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: string) {
@@ -132,11 +136,22 @@ function addUp(mode: string, counts: Record<string, number>, extraction: Extract
   return { ok, lines };
 }
 
-export async function reportCommand(ctx: CliContext, runRef: string): Promise<number> {
-  const workflowId = await resolveWorkflowId(ctx, runRef);
+export type Report = Awaited<ReturnType<typeof readReport>>;
+
+/** A run's report with its batches and the sign-off manifest over them (from staging alone). */
+export async function readSignedReport(ctx: Pick<CliContext, 'staging' | 'config'>, workflowId: string): Promise<{ report: Report; batches: BatchRecord[]; manifest: Manifest }> {
   const report = await readReport(ctx, workflowId);
+  const batches = await runBatches(ctx.staging(), report.runNumber);
+  return { report, batches, manifest: computeManifest(manifestInput(report, batches), ctx.config.SIGNOFF_HMAC_KEY) };
+}
+
+export async function reportCommand(ctx: CliContext, runRef: string, options: { html?: string } = {}): Promise<number> {
+  const workflowId = await resolveWorkflowId(ctx, runRef);
+  const { report, batches, manifest } = await readSignedReport(ctx, workflowId);
+  const ui = uiLink(ctx, workflowId);
+  if (options.html) writeArtifact(options.html, renderReportPage({ report, batches, manifest, generatedAt: new Date().toISOString(), uiLink: ui }));
   if (ctx.json) {
-    console.log(JSON.stringify({ ...report, ui: uiLink(ctx, workflowId) }));
+    console.log(JSON.stringify({ ...report, manifest, ui, ...(options.html ? { html: options.html } : {}) }));
     return 0;
   }
   console.log(`Run ${report.runId} (#${report.runNumber}, ${report.mode}, pipeline ${report.pipeline}): ${report.status}`);
@@ -181,6 +196,8 @@ export async function reportCommand(ctx: CliContext, runRef: string): Promise<nu
   const b = report.batches;
   console.log(`\nBatches: ${b.done}/${b.total} done, ${b.failed} failed, ${b.pending} pending; ${b.attempts} load attempts; ${b.avgMs ?? '?'} ms average, ${b.p95Ms ?? '?'} ms p95`);
   for (const f of b.failedBatches) console.log(`  FAILED batch ${f.batchNo} [codes ${f.lo}..${f.hi}] after ${f.attempts} attempt(s): ${f.error}`);
-  console.log(`\nTemporal UI: ${uiLink(ctx, workflowId)}`);
+  console.log(`\nManifest (batch digests, counts, fingerprint, reconciliation): sha256 ${manifest.sha256}${manifest.hmac ? `, hmac-sha256 ${manifest.hmac}` : ' (unsigned: SIGNOFF_HMAC_KEY unset)'}`);
+  if (options.html) console.log(`Sign-off pack written to ${options.html}; check it later with: npm run migrate -- verify-report ${options.html}`);
+  console.log(`\nTemporal UI: ${ui}`);
   return 0;
 }
