@@ -72,14 +72,19 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
     if (decided) return decided;
     await restoreLeftBehind(runId);
     const reason = await upsertReason(runId);
-    if (reason) return recordPath(runId, { path: 'upsert', reason });
+    if (reason) {
+      // A retry may find keys an earlier attempt of this run dropped before it was lost: back first.
+      await restoreKeys({ runId });
+      return recordPath(runId, { path: 'upsert', reason });
+    }
 
-    const keys = await readKeys(pools.destination, schema, tables);
+    // Saved once: a retry after the keys were dropped (a worker lost before it recorded so) must not
+    // save the catalog again, which no longer holds them; it goes on with the first save.
     await pools.staging.query(
-      `INSERT INTO migration_bulk_load (run_id, schema_name, keys, state) VALUES ($1, $2, $3, 'DROPPING')
-       ON CONFLICT (run_id) DO UPDATE SET keys = EXCLUDED.keys, state = 'DROPPING'`,
-      [runId, schema, JSON.stringify(keys)],
+      `INSERT INTO migration_bulk_load (run_id, schema_name, keys, state) VALUES ($1, $2, $3, 'DROPPING') ON CONFLICT (run_id) DO NOTHING`,
+      [runId, schema, JSON.stringify(await readKeys(pools.destination, schema, tables))],
     );
+    const keys = (await pools.staging.query(`SELECT keys FROM migration_bulk_load WHERE run_id = $1`, [runId])).rows[0].keys as TableKey[];
     try {
       // Fenced like a batch: a prepare left behind by an ended run drops nothing.
       await withTransaction(pools.destination, async (db) => {
@@ -91,7 +96,7 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code !== LOCK_NOT_AVAILABLE && code !== 'BULK_OBSTACLE') throw err; // retried: the saved definitions stay
-      await pools.staging.query(`DELETE FROM migration_bulk_load WHERE run_id = $1`, [runId]);
+      await restoreKeys({ runId }); // nothing dropped by this attempt; an earlier one's drop is undone
       return recordPath(runId, { path: 'upsert', reason: code === LOCK_NOT_AVAILABLE ? 'another session holds a lock on the destination tables' : (err as Error).message });
     }
     await pools.staging.query(`UPDATE migration_bulk_load SET state = 'DROPPED', dropped_at = now() WHERE run_id = $1`, [runId]);

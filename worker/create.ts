@@ -22,6 +22,11 @@ export interface MigrationWorkerOptions {
 }
 
 
+/** The workflow code a worker (or a replayer) runs: the build's bundle when it is current, else the compiled modules, bundled on the fly. */
+export function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  return bundleIsCurrent() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } } : { workflowsPath: WORKFLOWS_PATH };
+}
+
 function bundleIsCurrent(): boolean {
   try {
     return fs.statSync(WORKFLOW_BUNDLE).mtimeMs >= fs.statSync(WORKFLOWS_PATH.replace(/index\.js$/, 'customer-migration.js')).mtimeMs;
@@ -39,7 +44,7 @@ export async function createMigrationWorker(options: MigrationWorkerOptions): Pr
     taskQueue: options.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     ...(options.identity ? { identity: options.identity } : {}),
     // The build's ready bundle when it is there and current; otherwise bundle now (tests, dev).
-    ...(bundleIsCurrent() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowCode(),
     activities: createActivities({ pools, mapping, config, temporal: client, searchAttributes, metrics: options.metrics }),
     // Batches are bounded by the workflow's window; a little headroom lets several runs' control
     // activities through while batches load.

@@ -49,12 +49,12 @@ export async function readReferencingKeys(db: Queryable, schema: string, tables:
   return rows.map((r) => r.name);
 }
 
-/** Drops the keys (foreign keys first), inside the caller's transaction. */
+/** Drops the keys (foreign keys first), inside the caller's transaction; those already gone are skipped. */
 export async function dropKeys(db: PoolClient, schema: string, keys: readonly TableKey[]): Promise<void> {
   const order = [...keys].sort((a, b) => REBUILD_ORDER[b.kind] - REBUILD_ORDER[a.kind]);
   for (const k of order) {
-    if (k.kind === 'index') await db.query(`DROP INDEX ${qualified(schema, k.name)}`);
-    else await db.query(`ALTER TABLE ${qualified(schema, k.table)} DROP CONSTRAINT ${ident(k.name)}`);
+    if (k.kind === 'index') await db.query(`DROP INDEX IF EXISTS ${qualified(schema, k.name)}`);
+    else await db.query(`ALTER TABLE ${qualified(schema, k.table)} DROP CONSTRAINT IF EXISTS ${ident(k.name)}`);
   }
 }
 

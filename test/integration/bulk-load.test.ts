@@ -12,6 +12,7 @@ import { destinationDigest, pool, RunningWorker, runMigration, startWorker, test
 import { runCli } from '../support/cli';
 import { adminQuery, fastInserts, serviceEnv, slowInserts, startWorkerProcess, until, WorkerProcess } from '../support/processes';
 import { readKeys, type TableKey } from '../../db/destination/keys';
+import { createBulkLoad } from '../../activities/bulk-load';
 import { seedSource } from '../../stack/seed';
 import type { AppConfig } from '../../config/env';
 import { MigrationInput, MigrationResult, progressQuery, WORKFLOW_TYPE } from '../../workflows/definitions';
@@ -186,6 +187,43 @@ describe('the bulk path: keys dropped for the first load and rebuilt whatever en
     const again = await runCli(config, ['repair-constraints', handle.workflowId, '--json']);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.json.outcome, 'already-restored');
+  });
+
+  it('a prepare retried after an attempt that dropped the keys but was lost keeps the first saved definitions', async () => {
+    await emptyDestination();
+    const config = configFor();
+    const w = await worker(config);
+    const bulk = createBulkLoad({ pools: w.pools, mapping: w.mapping, config });
+    // A run that holds its pipeline's lock, as beginRun leaves it (the fence checks the lock).
+    const runId = Number((await staging.query(
+      `INSERT INTO migration_run (pipeline, workflow_id, temporal_run_id, mode, run_date) VALUES ($1, $2, $2, 'full', current_date) RETURNING run_id`,
+      [config.PIPELINE, `lost-prepare-${counter}`],
+    )).rows[0].run_id);
+    await staging.query(`INSERT INTO migration_lock (pipeline, workflow_id, temporal_run_id, run_id) VALUES ($1, $2, $2, $3)`, [config.PIPELINE, `lost-prepare-${counter}`, runId]);
+    try {
+      assert.equal((await bulk.prepareLoadPath({ runId })).path, 'bulk');
+      assert.equal((await keysNow()).length, 0);
+      // The attempt is lost before it recorded its outcome: the retry starts from the top.
+      await staging.query(`UPDATE migration_run SET load_path = NULL WHERE run_id = $1`, [runId]);
+      await staging.query(`UPDATE migration_bulk_load SET state = 'DROPPING' WHERE run_id = $1`, [runId]);
+      assert.equal((await bulk.prepareLoadPath({ runId })).path, 'bulk');
+      const saved = (await staging.query(`SELECT keys FROM migration_bulk_load WHERE run_id = $1`, [runId])).rows[0].keys;
+      assert.deepEqual(saved, keysBefore, 'the definitions saved first, not the key-less catalog of the retry');
+
+      // Lost again, and now another writer has put a row in: the run upserts, with its keys back first.
+      await staging.query(`UPDATE migration_run SET load_path = NULL WHERE run_id = $1`, [runId]);
+      await destination.query(
+        `INSERT INTO customer SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'B', gen_random_uuid(), 'A', gen_random_uuid(), 'I',
+                'INDIVIDUAL', 'RETAIL', NULL, 'ACTIVE', 'APPROVED', false, false, false, false, now(), now()`,
+      );
+      const path = await bulk.prepareLoadPath({ runId });
+      assert.equal(path.path, 'upsert');
+      assert.match(path.reason, /customer holds rows/);
+      assert.deepEqual(await keysNow(), keysBefore);
+    } finally {
+      await staging.query(`UPDATE migration_run SET status = 'FAILED', finished_at = now() WHERE run_id = $1`, [runId]);
+      await staging.query(`DELETE FROM migration_lock WHERE run_id = $1`, [runId]);
+    }
   });
 
   it('a rebuild that finds a duplicate key fails the run, naming the key and the value; repaired after the fix', async () => {

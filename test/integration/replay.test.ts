@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../../config/env';
-import { WORKFLOW_BUNDLE } from '../../worker/paths';
+import { workflowCode } from '../../worker/create';
 import { TestServers, useTestServers } from '../support/servers';
 import { RunningWorker, startWorker, testConfig } from '../support/harness';
 import { adminQuery, until } from '../support/processes';
@@ -30,12 +30,12 @@ const History = temporal.api.history.v1.History;
 
 describe('workflow determinism: recorded histories replay against the current workflow code', () => {
   it('replays every recorded history (full, incremental, failed batch + retry, abort, cancel) without a nondeterminism error', async function () {
-    this.timeout(120_000);
+    this.timeout(180_000); // bundling the workflow code on the fly, where the build's bundle is missing
     const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith(EXTENSION)).sort();
     assert.ok(files.length >= 5, `recorded histories: ${files.join(', ')}`);
     const histories = files.map((f) => ({ workflowId: f.slice(0, -EXTENSION.length), history: History.decode(fs.readFileSync(path.join(HISTORIES, f))) }));
     const replayed: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: WORKFLOW_BUNDLE } }, histories)) {
+    for await (const result of Worker.runReplayHistories(workflowCode(), histories)) {
       assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
       replayed.push(result.workflowId);
     }
