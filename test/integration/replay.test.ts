@@ -65,6 +65,14 @@ if (process.env.RECORD_HISTORIES) {
          CREATE TRIGGER test_refuse_one BEFORE INSERT OR UPDATE ON customer_profile FOR EACH ROW WHEN (NEW."customerNumber" = '${String(code).padStart(10, '0')}') EXECUTE FUNCTION test_refuse_one();`,
       );
     const allowAll = () => adminQuery(servers.urls.destination, `DROP TRIGGER IF EXISTS test_refuse_one ON customer_profile`);
+    /** An incremental run over changed codes 300–700 whose batch with code 500 fails: started and waiting for a decision. */
+    const waitingOnFailedBatch = async (name: string) => {
+      await adminQuery(servers.urls.source, `UPDATE efz_customer SET updated_at = clock_timestamp() WHERE customer_code BETWEEN 300 AND 700`);
+      await refuseOne(500);
+      const handle = await start(name, { mode: 'incremental', loadAttempts: 2, batchSize: 100 });
+      await until('a failed batch waiting for a decision', async () => (await handle.query(progressQuery)).phase === 'awaiting-decision', 120_000, 200);
+      return handle;
+    };
 
     before(async () => {
       servers = shared();
@@ -86,19 +94,13 @@ if (process.env.RECORD_HISTORIES) {
       await incremental.result();
       await save('incremental', incremental.workflowId);
 
-      await adminQuery(servers.urls.source, `UPDATE efz_customer SET updated_at = clock_timestamp() WHERE customer_code BETWEEN 300 AND 700`);
-      await refuseOne(500);
-      const retried = await start('retry', { mode: 'incremental', loadAttempts: 2, batchSize: 100 });
-      await until('a failed batch waiting for a decision', async () => (await retried.query(progressQuery)).phase === 'awaiting-decision', 120_000, 200);
+      const retried = await waitingOnFailedBatch('retry');
       await allowAll();
       await retried.executeUpdate(retryFailedBatchesUpdate, { args: [{}] });
       await retried.result();
       await save('failed-batch-retried', retried.workflowId);
 
-      await adminQuery(servers.urls.source, `UPDATE efz_customer SET updated_at = clock_timestamp() WHERE customer_code BETWEEN 300 AND 700`);
-      await refuseOne(500);
-      const aborted = await start('abort', { mode: 'incremental', loadAttempts: 2, batchSize: 100 });
-      await until('a failed batch waiting for a decision', async () => (await aborted.query(progressQuery)).phase === 'awaiting-decision', 120_000, 200);
+      const aborted = await waitingOnFailedBatch('abort');
       await aborted.executeUpdate(abortUpdate, { args: [{ reason: 'recording' }] });
       await aborted.result();
       await save('aborted', aborted.workflowId);
