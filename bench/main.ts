@@ -13,6 +13,7 @@ import { mutateSource, seedSource } from '../stack/seed';
 import { MigrationResult, WORKFLOW_TYPE } from '../workflows/definitions';
 import { measureBulkLimit } from './bulk-limit';
 import { measureFloor } from './floor';
+import { PostgresMemory } from './postgres-memory';
 
 const DATABASES = { source: 'bench_source', staging: 'bench_staging', destination: 'bench_destination', floor: 'bench_floor', bulk: 'bench_bulk' };
 const TASK_QUEUE = 'customer-migration-bench';
@@ -28,6 +29,8 @@ function args() {
         'batch-size': { type: 'string' },
         parallelism: { type: 'string' },
         'cpu-prof': { type: 'string' },
+        // The floor (INSERT … SELECT) is the old yardstick; a scale run (10M rows) may leave it out.
+        'skip-floor': { type: 'boolean', default: false },
       },
       strict: true,
     });
@@ -45,10 +48,11 @@ function args() {
       batchSize: int('batch-size', values['batch-size']),
       parallelism: int('parallelism', values.parallelism),
       cpuProfDir: values['cpu-prof'],
+      skipFloor: values['skip-floor'] ?? false,
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`${(err as Error).message} (usage: npm run bench -- --rows N [--workers N] [--seed S] [--batch-size N] [--parallelism N] [--cpu-prof DIR] [--json])`);
+    throw new UsageError(`${(err as Error).message} (usage: npm run bench -- --rows N [--workers N] [--seed S] [--batch-size N] [--parallelism N] [--cpu-prof DIR] [--skip-floor] [--json])`);
   }
 }
 
@@ -128,8 +132,7 @@ async function main(): Promise<void> {
 
   say(`seeding ${opts.rows} rows…`);
   const seeded = await seedSource({ sourceUrl: urls.source, stagingUrl: urls.staging, rows: opts.rows, seed: opts.seed });
-  say(`measuring the in-database floor…`);
-  const floor = await measureFloor(urls.source, urls.staging, url(DATABASES.floor));
+  const floor = opts.skipFloor ? { seconds: NaN, rows: null } : (say(`measuring the in-database floor…`), await measureFloor(urls.source, urls.staging, url(DATABASES.floor)));
 
   // The same quiet start the floor had: the freshly seeded source analysed and vacuumed (autovacuum
   // would do it in the middle of the run otherwise), dirty pages flushed.
@@ -165,8 +168,13 @@ async function main(): Promise<void> {
       }
       return { result, seconds, maxEvents, workflowId, activitySeconds };
     };
+    // The checkpointer lives as long as the server: its parent is the postmaster.
+    const [checkpointer] = await sql<{ pid: number }>(urls.staging, `SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'`);
+    const pgMemory = PostgresMemory.childOf(checkpointer?.pid).start();
     say('full migration through Temporal…');
     const full = await run('full');
+    const pgPeak = pgMemory.stop();
+    const sizes = await databaseSizes(urls);
     if (full.result.status !== 'COMPLETED') throw new Error(`the full run ended ${full.result.status}`);
     const phases = await phaseSeconds(urls.staging, full.result.runId!);
     say('measuring the bulk-load limit on the rows the run wrote…');
@@ -209,6 +217,11 @@ async function main(): Promise<void> {
       worker_peak_rss_mb: Math.max(...rss),
       workers_peak_rss_mb: rss,
       max_history_events: Math.max(full.maxEvents, incremental.maxEvents),
+      microseconds_per_row: round((1e6 * full.seconds) / rows, 1),
+      postgres_peak_pss_mb: pgPeak.peak_pss_mb,
+      postgres_peak_backend_rss_mb: pgPeak.peak_backend_rss_mb,
+      staging_mb: sizes.staging,
+      destination_mb: sizes.destination,
     };
     if (opts.json) {
       console.log(JSON.stringify(report));
@@ -218,7 +231,8 @@ async function main(): Promise<void> {
     const line = (name: string, seconds: number, note = '') => console.log(`${name.padEnd(34)}${seconds.toFixed(2).padStart(9)} s${perSecond(seconds).padStart(12)} rows/s  ${note}`);
     console.log(`\nBenchmark: ${rows.toLocaleString('en')} rows, ${report.machine.cores} cores (${report.machine.cpu}), PostgreSQL ${report.machine.postgres}, Node ${report.machine.node}`);
     console.log(`settings: batch ${report.settings.batchSize}, parallelism ${report.settings.parallelism}, ${report.settings.workers} worker(s)\n`);
-    line('in-database floor (INSERT…SELECT)', floor.seconds, `${floor.rows} rows`);
+    if (opts.skipFloor) console.log(`${'in-database floor (INSERT…SELECT)'.padEnd(34)}  skipped (--skip-floor)`);
+    else line('in-database floor (INSERT…SELECT)', floor.seconds, `${floor.rows} rows`);
     line('bulk-load limit (COPY, keys after)', bulk.seconds, `${bulk.rows} rows: the run's own rows, read back, COPYed into key-less copies, keys built`);
     line('full run: extract + ids + plan', phases.prepare, `extract ${report.extract_seconds} s, ids ${report.ids_seconds} s`);
     line(`full run: transform + load (${phases.path})`, phases.load, `${phases.keys === null ? '' : `keys rebuilt in ${report.key_rebuild_seconds} s; `}ratio_load ${report.ratio_load} (floor ÷ load; target ≥ 0.7); ratio_bulk_load ${report.ratio_bulk_load} (bulk ÷ load; target ≥ 0.9)`);
@@ -227,6 +241,7 @@ async function main(): Promise<void> {
     console.log(`${'incremental run (1% changed)'.padEnd(34)}${incremental.seconds.toFixed(2).padStart(9)} s  ${mutated.updated} rows changed; ${(100 * report.incremental_share_of_full).toFixed(1)}% of the full run (target ≤ 5%)`);
     console.log(`\nloaded ${report.loaded}, rejected ${report.rejected}, reconciliation ${report.reconciliation_ok ? 'PASSED' : 'FAILED'} (incremental: ${report.incremental_reconciliation_ok ? 'PASSED' : 'FAILED'})`);
     console.log(`worker peak RSS ${report.worker_peak_rss_mb} MB (target ≤ 300 MB); largest workflow history ${report.max_history_events} events (target < 10,000)`);
+    console.log(`full run ${report.microseconds_per_row} µs per row; PostgreSQL peak ${report.postgres_peak_pss_mb ?? '-'} MB (PSS of all its processes), largest backend ${report.postgres_peak_backend_rss_mb ?? '-'} MB RSS; staging ${report.staging_mb} MB, destination ${report.destination_mb} MB`);
   } finally {
     await connection.close();
     for (const w of workers) w.kill('SIGTERM');
@@ -247,6 +262,12 @@ function activityDurations(events: readonly { eventTime?: unknown; eventId?: unk
     if (from && (from.type === 'extract' || from.type === 'assignUuids')) out[from.type] = (ms(e.eventTime) - from.at) / 1000;
   }
   return out;
+}
+
+/** Sizes on disk (MB) of the run's staging and destination databases after the full run. */
+async function databaseSizes(urls: { staging: string; destination: string }): Promise<{ staging: number; destination: number }> {
+  const size = async (url: string) => Number((await sql<{ mb: string }>(url, 'SELECT pg_database_size(current_database()) / 1048576 AS mb'))[0].mb);
+  return { staging: await size(urls.staging), destination: await size(urls.destination) };
 }
 
 function round(n: number, digits = 2): number {
