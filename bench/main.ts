@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { temporal } from '@temporalio/proto';
 import { Client as PgClient } from 'pg';
 import { PROJECT_ROOT, parseConfig } from '../config/env';
 import { applyDdl, migrateStaging } from '../db/migrate';
@@ -78,7 +79,7 @@ function startWorker(env: NodeJS.ProcessEnv, index: number, cpuProfDir?: string)
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'w');
   // The worker runs with the Node options `npm run worker` uses (package.json "config").
-  const nodeOptions: string = require(path.join(PROJECT_ROOT, 'package.json')).config.workerNodeOptions;
+  const nodeOptions: string = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).config.workerNodeOptions;
   // --cpu-prof DIR: V8 writes the worker's CPU profile there when it exits (open it in Chrome DevTools).
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfDir)}`] : [];
   const child = spawn(process.execPath, [...nodeOptions.split(/\s+/).filter(Boolean), ...profile, path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], { env, stdio: ['ignore', log, log] });
@@ -250,8 +251,11 @@ async function main(): Promise<void> {
 }
 
 /** Seconds from scheduling to completion of each activity type that completed once in a history (extract, assignUuids). */
-function activityDurations(events: readonly { eventTime?: unknown; eventId?: unknown; activityTaskScheduledEventAttributes?: any; activityTaskCompletedEventAttributes?: any }[]): Record<string, number> {
-  const ms = (t: any) => (typeof t?.seconds === 'number' ? t.seconds : Number(t?.seconds?.toNumber?.() ?? t?.seconds ?? 0)) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+function activityDurations(events: readonly temporal.api.history.v1.IHistoryEvent[]): Record<string, number> {
+  const ms = (t: temporal.api.history.v1.IHistoryEvent['eventTime']) => {
+    const seconds = typeof t?.seconds === 'number' ? t.seconds : (t?.seconds?.toNumber() ?? 0); // a protobuf Long
+    return seconds * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+  };
   const scheduled = new Map<string, { type: string; at: number }>();
   const out: Record<string, number> = {};
   for (const e of events) {

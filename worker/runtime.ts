@@ -1,7 +1,6 @@
 import { DefaultLogger, LogEntry, Runtime } from '@temporalio/worker';
-import { log } from '../lib/log';
+import { Level, log } from '../lib/log';
 
-const LEVELS = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const;
 
 /**
  * Routes the SDK's own log lines (bundler, worker state, retries) into the service's JSON lines, at
@@ -10,9 +9,9 @@ const LEVELS = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as
  * /metrics: `temporal_*` pollers, task slots, latencies, sticky cache), an HTTP server of its own.
  * The runtime can be installed once per process, before any connection: the worker does it first.
  */
-export function installRuntime(level: keyof typeof LEVELS, { metricsAddress }: { metricsAddress?: string } = {}): void {
+export function installRuntime(level: Level, { metricsAddress }: { metricsAddress?: string } = {}): void {
   const logger = new DefaultLogger(level === 'debug' ? 'DEBUG' : 'WARN', (entry: LogEntry) => {
-    const kind = entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error';
+    const kind = entry.level.toLowerCase() as Level;
     log(kind === ('trace' as string) ? 'debug' : kind, entry.message, { sdk: true, ...(entry.meta ?? {}) });
   });
   Runtime.install({

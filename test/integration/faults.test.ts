@@ -68,7 +68,6 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
   this.timeout(600_000);
   const shared = useTestServers();
   let servers: TestServers;
-  let base: AppConfig;
   let destination: Pool;
   let staging: Pool;
   let reference: Digest;

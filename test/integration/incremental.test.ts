@@ -337,7 +337,7 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     await destination.query(`CREATE FUNCTION test_refuse_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'test: the destination refuses writes'; END $$`);
     await destination.query(`CREATE TRIGGER test_refuse_writes BEFORE INSERT OR UPDATE ON customer FOR EACH ROW EXECUTE FUNCTION test_refuse_writes()`);
     const before = (await watermark())!;
-    let abortedRunId: number | null = null;
+    let abortedRunId: number | null;
     try {
       const workflowId = newId('failing');
       const handle = await start({ mode: 'incremental' }, workflowId);

@@ -27,7 +27,7 @@ export function cliEnv(config: AppConfig): NodeJS.ProcessEnv {
 /** Runs `node dist/client/main.js ...args` to its end (killed after timeoutMs), parsing a --json answer. */
 export async function runCli(config: AppConfig, args: string[], timeoutMs = 120_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const { code, stdout, stderr } = await runNode(CLIENT_MAIN, args, { ...cliEnv(config), ...extraEnv }, timeoutMs);
-  let json: any = null;
+  let json: any;
   try {
     json = JSON.parse(stdout.trim());
   } catch {
