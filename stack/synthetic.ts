@@ -812,29 +812,60 @@ function buildCorporate(rng: Rng, row: EfzCustomerRow, tags: RowTag[]): void {
   row.employer_name = null;
 }
 
+/** The columns that take text or null. */
+type TextColumn = { [K in keyof EfzCustomerRow]: null extends EfzCustomerRow[K] ? (string extends EfzCustomerRow[K] ? K : never) : never }[keyof EfzCustomerRow];
+
+/** Dirty kinds that empty one column (null, '' or blanks). */
+const MISSING_COLUMN: Partial<Record<DirtyKind, TextColumn>> = {
+  MISSING_CUSTOMER_TYPE: 'customer_type',
+  MISSING_FIRST_NAME: 'first_name',
+  MISSING_LAST_NAME: 'last_name',
+  MISSING_BUSINESS_NAME: 'business_name',
+  MISSING_BRANCH: 'branch_code',
+};
+
+/** Dirty kinds that put one of a list of bad values into one column, padded with blanks now and then. */
+const BAD_VALUE: Partial<Record<DirtyKind, { column: TextColumn; values: readonly string[]; padChance: number }>> = {
+  UNKNOWN_CUSTOMER_TYPE: { column: 'customer_type', values: BAD_TYPES, padChance: 0.2 },
+  INVALID_BVN_LETTERS: { column: 'bvn', values: BAD_BVN_LETTERS, padChance: 0.2 },
+  INVALID_DOB_UNPARSEABLE: { column: 'date_of_birth', values: BAD_DOB_UNPARSEABLE, padChance: 0.1 },
+  INVALID_DOB_IMPOSSIBLE: { column: 'date_of_birth', values: BAD_DOB_IMPOSSIBLE, padChance: 0.1 },
+  INVALID_DOB_FUTURE: { column: 'date_of_birth', values: BAD_DOB_FUTURE, padChance: 0.1 },
+  INVALID_DOB_BEFORE_1900: { column: 'date_of_birth', values: BAD_DOB_1800S, padChance: 0.1 },
+  UNKNOWN_BRANCH: { column: 'branch_code', values: BAD_BRANCHES, padChance: 0.15 },
+  UNKNOWN_STATUS: { column: 'status', values: BAD_STATUSES, padChance: 0.1 },
+  UNKNOWN_STATUS_DELETED: { column: 'status', values: BAD_STATUSES, padChance: 0.1 },
+  INVALID_GENDER: { column: 'gender', values: BAD_GENDERS, padChance: 0.1 },
+  INVALID_EMAIL: { column: 'email', values: BAD_EMAILS, padChance: 0.2 },
+  INVALID_PHONE: { column: 'phone', values: BAD_PHONES, padChance: 0.2 },
+  INVALID_ALT_PHONE: { column: 'alt_phone', values: BAD_PHONES, padChance: 0.2 },
+  INVALID_ID_EXPIRY_DATE: { column: 'id_expiry_date', values: BAD_EXPIRY, padChance: 0.1 },
+  INVALID_INCORPORATION_DATE: { column: 'date_of_incorporation', values: BAD_INCORPORATION, padChance: 0.1 },
+};
+
 function applyDirty(rng: Rng, kind: DirtyKind, row: EfzCustomerRow): void {
+  // The random draws happen in the same order for every kind as they always did: the seeded data
+  // (and every count a test expects of it) depends on it.
+  if (kind === 'UNKNOWN_STATUS') row.is_deleted = false;
+  if (kind === 'UNKNOWN_STATUS_DELETED') row.is_deleted = true;
+  if (kind === 'INVALID_ID_EXPIRY_DATE' && (row.id_number === null || row.id_number.trim() === '')) {
+    row.id_type = 'PASSPORT'; // an expiry date is only checked when there is an id
+    row.id_number = 'A' + rng.digits(8);
+  }
+  const missingColumn = MISSING_COLUMN[kind];
+  if (missingColumn) {
+    row[missingColumn] = missing(rng);
+    return;
+  }
+  const bad = BAD_VALUE[kind];
+  if (bad) {
+    row[bad.column] = pad(rng, rng.pick(bad.values), bad.padChance);
+    return;
+  }
   switch (kind) {
-    case 'UNKNOWN_CUSTOMER_TYPE':
-      row.customer_type = pad(rng, rng.pick(BAD_TYPES), 0.2);
-      return;
-    case 'MISSING_CUSTOMER_TYPE':
-      row.customer_type = missing(rng);
-      return;
-    case 'MISSING_FIRST_NAME':
-      row.first_name = missing(rng);
-      return;
-    case 'MISSING_LAST_NAME':
-      row.last_name = missing(rng);
-      return;
-    case 'MISSING_BUSINESS_NAME':
-      row.business_name = missing(rng);
-      return;
     case 'INVALID_BVN_SHORT':
       // a numeric legacy column dropped the leading zero, or a digit is simply missing
       row.bvn = pad(rng, rng.chance(0.5) ? rng.int(1, 9) + rng.digits(9) : '22' + rng.digits(8), 0.2);
-      return;
-    case 'INVALID_BVN_LETTERS':
-      row.bvn = pad(rng, rng.pick(BAD_BVN_LETTERS), 0.2);
       return;
     case 'INVALID_BVN_FORMAT':
       row.bvn = rng.pick([
@@ -845,54 +876,6 @@ function applyDirty(rng: Rng, kind: DirtyKind, row: EfzCustomerRow): void {
         `+22${rng.digits(9)}`,
         `${rng.digits(11)}.0`,
       ]);
-      return;
-    case 'INVALID_DOB_UNPARSEABLE':
-      row.date_of_birth = pad(rng, rng.pick(BAD_DOB_UNPARSEABLE), 0.1);
-      return;
-    case 'INVALID_DOB_IMPOSSIBLE':
-      row.date_of_birth = pad(rng, rng.pick(BAD_DOB_IMPOSSIBLE), 0.1);
-      return;
-    case 'INVALID_DOB_FUTURE':
-      row.date_of_birth = pad(rng, rng.pick(BAD_DOB_FUTURE), 0.1);
-      return;
-    case 'INVALID_DOB_BEFORE_1900':
-      row.date_of_birth = pad(rng, rng.pick(BAD_DOB_1800S), 0.1);
-      return;
-    case 'UNKNOWN_BRANCH':
-      row.branch_code = pad(rng, rng.pick(BAD_BRANCHES), 0.15);
-      return;
-    case 'MISSING_BRANCH':
-      row.branch_code = missing(rng);
-      return;
-    case 'UNKNOWN_STATUS':
-      row.status = pad(rng, rng.pick(BAD_STATUSES), 0.1);
-      row.is_deleted = false;
-      return;
-    case 'UNKNOWN_STATUS_DELETED':
-      row.status = pad(rng, rng.pick(BAD_STATUSES), 0.1);
-      row.is_deleted = true;
-      return;
-    case 'INVALID_GENDER':
-      row.gender = pad(rng, rng.pick(BAD_GENDERS), 0.1);
-      return;
-    case 'INVALID_EMAIL':
-      row.email = pad(rng, rng.pick(BAD_EMAILS), 0.2);
-      return;
-    case 'INVALID_PHONE':
-      row.phone = pad(rng, rng.pick(BAD_PHONES), 0.2);
-      return;
-    case 'INVALID_ALT_PHONE':
-      row.alt_phone = pad(rng, rng.pick(BAD_PHONES), 0.2);
-      return;
-    case 'INVALID_ID_EXPIRY_DATE':
-      if (row.id_number === null || row.id_number.trim() === '') {
-        row.id_type = 'PASSPORT';
-        row.id_number = 'A' + rng.digits(8);
-      }
-      row.id_expiry_date = pad(rng, rng.pick(BAD_EXPIRY), 0.1);
-      return;
-    case 'INVALID_INCORPORATION_DATE':
-      row.date_of_incorporation = pad(rng, rng.pick(BAD_INCORPORATION), 0.1);
       return;
   }
 }
