@@ -128,39 +128,29 @@ const MONTH_KEYS = new Map<number, number>(
 );
 const SEPARATORS = '-/. ';
 
+/** The tokens of a date format, tried in this order: the part of the date each gives, and its width. */
+const DATE_TOKENS = [
+  { text: 'YYYY', part: 'year', name: 'a year' },
+  { text: 'MM', part: 'month', name: 'a month' },
+  { text: 'Mon', part: 'month', name: 'a month' },
+  { text: 'DD', part: 'day', name: 'a day' },
+] as const;
+
 /** Compiles a format made of YYYY, MM, DD, Mon (English month abbreviation, any case) and - / . space. */
 export function compileDateFormat(format: string): DateFormat {
-  let pos = 0;
-  let year = -1;
-  let month = -1;
-  let day = -1;
+  // Every token is as wide as the text it matches, so a part's offset in the format is its offset in the date.
+  const at = { year: -1, month: -1, day: -1 };
   let monthName = false;
   const literals: Array<readonly [number, number]> = [];
-  const once = (slot: number, token: string): number => {
-    if (slot !== -1) throw new Error(`date format "${format}" has ${token} twice`);
-    return pos;
-  };
   for (let i = 0; i < format.length; ) {
-    if (format.startsWith('YYYY', i)) {
-      year = once(year, 'a year');
-      pos += 4;
-      i += 4;
-    } else if (format.startsWith('MM', i)) {
-      month = once(month, 'a month');
-      pos += 2;
-      i += 2;
-    } else if (format.startsWith('Mon', i)) {
-      month = once(month, 'a month');
-      monthName = true;
-      pos += 3;
-      i += 3;
-    } else if (format.startsWith('DD', i)) {
-      day = once(day, 'a day');
-      pos += 2;
-      i += 2;
+    const token = DATE_TOKENS.find((t) => format.startsWith(t.text, i));
+    if (token !== undefined) {
+      if (at[token.part] !== -1) throw new Error(`date format "${format}" has ${token.name} twice`);
+      at[token.part] = i;
+      if (token.text === 'Mon') monthName = true;
+      i += token.text.length;
     } else if (SEPARATORS.includes(format[i])) {
-      literals.push([pos, format.charCodeAt(i)]);
-      pos += 1;
+      literals.push([i, format.charCodeAt(i)]);
       i += 1;
     } else {
       throw new Error(
@@ -168,8 +158,9 @@ export function compileDateFormat(format: string): DateFormat {
       );
     }
   }
+  const { year, month, day } = at;
   if (year < 0 || month < 0 || day < 0) throw new Error(`date format "${format}" needs YYYY, MM or Mon, and DD`);
-  return { format, length: pos, year, month, day, monthName, literals, iso: format === 'YYYY-MM-DD' };
+  return { format, length: format.length, year, month, day, monthName, literals, iso: format === 'YYYY-MM-DD' };
 }
 
 /** The value of n ASCII digits at pos, or -1. */
