@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { MigrationInput, MigrationResult } from './definitions';
+import { FailureType, MigrationInput, MigrationResult } from '../contracts';
 import { registerDecisionHandlers } from './run/decisions';
 import { endOnError, reconcileAndFinish, result } from './run/finish';
 import { inputProblems } from './run/input';
@@ -20,7 +20,7 @@ export type { RunState } from './run/state';
  */
 export async function customerMigration(input: MigrationInput, carried?: RunState): Promise<MigrationResult> {
   const problems = inputProblems(input ?? ({} as MigrationInput));
-  if (problems.length) throw ApplicationFailure.nonRetryable(`invalid input: ${problems.join('; ')}`, 'ConfigError');
+  if (problems.length) throw ApplicationFailure.nonRetryable(`invalid input: ${problems.join('; ')}`, FailureType.config);
   const run = startExecution(input, carried);
   registerProgressQuery(run);
   registerDecisionHandlers(run);

@@ -4,11 +4,10 @@ import {
   abortUpdate,
   acceptFailuresSignal,
   acceptFailuresUpdate,
-  Decision,
   retryFailedBatchesSignal,
   retryFailedBatchesUpdate,
 } from '../definitions';
-import { durationMs } from './duration';
+import { Decision, durationMs, FailureType } from '../../contracts';
 import { enter, publish, recordDecision } from './progress';
 import { Run, settingsOf } from './state';
 
@@ -22,8 +21,6 @@ import { Run, settingsOf } from './state';
  */
 
 type Via = Decision['via'];
-
-export const RUN_ABORTED = 'RunAborted';
 
 function alreadyDecided(run: Run): string {
   return `the run is already ${run.decision === 'abort' ? 'being aborted' : 'accepting its failures'}`;
@@ -112,7 +109,7 @@ export function registerDecisionHandlers(run: Run): void {
 
 /** An abort takes effect between steps: nothing new starts, the step in progress ends cleanly. */
 export function stopIfAborted(run: Run): void {
-  if (run.decision === 'abort') throw ApplicationFailure.nonRetryable(run.abortReason, RUN_ABORTED);
+  if (run.decision === 'abort') throw ApplicationFailure.nonRetryable(run.abortReason, FailureType.aborted);
 }
 
 /** Waits (up to the decision timeout) for a retry, accept-failures or abort of the failed batches. */
@@ -124,6 +121,6 @@ export async function awaitDecision(run: Run): Promise<void> {
   enter(run, 'awaiting-decision');
   const decided = await condition(() => run.decision !== null || state.retryQueue.length > 0, settings.decisionTimeout as `${number}h`);
   p.decisionDeadline = null;
-  if (!decided) throw ApplicationFailure.nonRetryable(`no decision on failed batches within ${settings.decisionTimeout}`, 'DecisionTimeout');
+  if (!decided) throw ApplicationFailure.nonRetryable(`no decision on failed batches within ${settings.decisionTimeout}`, FailureType.decisionTimeout);
   stopIfAborted(run);
 }

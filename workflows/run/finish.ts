@@ -1,8 +1,6 @@
 import { ApplicationFailure, CancellationScope, ContinueAsNew, isCancellation } from '@temporalio/workflow';
-import type { Reconciliation, RunStatus } from '../../activities/types';
-import type { MigrationResult } from '../definitions';
+import { FailureType, MigrationResult, Reconciliation, RunStatus } from '../../contracts';
 import { bulk, control } from './activities';
-import { RUN_ABORTED } from './decisions';
 import { rebuildKeys } from './keys';
 import { enter } from './progress';
 import { failureMessage, Run, settingsOf } from './state';
@@ -73,9 +71,9 @@ export async function endOnError(run: Run, err: unknown): Promise<MigrationResul
   const p = run.progress;
   const message = failureMessage(err);
   p.error = message;
-  const aborted = err instanceof ApplicationFailure && err.type === RUN_ABORTED;
+  const aborted = err instanceof ApplicationFailure && err.type === FailureType.aborted;
   const status: RunStatus = isCancellation(err) ? 'CANCELLED' : aborted ? 'ABORTED' : 'FAILED';
-  if (!(err instanceof ApplicationFailure && err.type === 'RunAlreadyActive')) {
+  if (!(err instanceof ApplicationFailure && err.type === FailureType.runActive)) {
     await CancellationScope.nonCancellable(async () => {
       if (p.runId !== null) {
         p.error = await rebuildKeys(run, p.runId, true).then(

@@ -1,5 +1,4 @@
-import type { MigrationInput } from '../definitions';
-import { durationMs } from './duration';
+import { durationMs, MigrationInput } from '../../contracts';
 
 /**
  * The input comes from the CLI (checked there), but also from the Temporal UI and schedules: a bad

@@ -1,4 +1,5 @@
 import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { FailureType } from '../../contracts';
 import { bulk, control } from './activities';
 import { stopIfAborted } from './decisions';
 import { BULK_LOAD_PATCH } from './patches';
@@ -35,7 +36,7 @@ async function begin(run: Run): Promise<boolean> {
       publish(run);
       return false;
     }
-    throw ApplicationFailure.nonRetryable(`refused: ${begun.reason}`, 'RunAlreadyActive');
+    throw ApplicationFailure.nonRetryable(`refused: ${begun.reason}`, FailureType.runActive);
   }
   p.runId = begun.runId;
   p.pipeline = begun.pipeline ?? p.pipeline;

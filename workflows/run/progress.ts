@@ -1,5 +1,6 @@
 import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { Decision, Phase, Progress, progressQuery, searchAttributeKeys } from '../definitions';
+import type { Decision, Phase, Progress } from '../../contracts';
+import { progressQuery, searchAttributeKeys } from '../definitions';
 import type { Run, RunState } from './state';
 
 /** What a run shows while it runs: the progress query, the UI's current details, the search attributes. */

@@ -1,6 +1,5 @@
 import { ActivityFailure, workflowInfo } from '@temporalio/workflow';
-import type { RunSettings } from '../../activities/types';
-import type { FailedBatch, MigrationInput, Progress } from '../definitions';
+import type { FailedBatch, MigrationInput, Progress, RunSettings } from '../../contracts';
 import { LOAD_ATTEMPTS } from './activities';
 
 /** Everything the workflow knows; carried across continue-as-new. Ids and counts only. */

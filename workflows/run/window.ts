@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { BatchResult, RunSettings } from '../../activities/types';
+import { BatchResult, FailureType, RunSettings } from '../../contracts';
 import type { customerMigration } from '../customer-migration';
 import { batchActivities, control } from './activities';
 import { awaitDecision, stopIfAborted } from './decisions';
@@ -103,7 +103,7 @@ export async function loadBatches(run: Run, runId: number): Promise<void> {
   for (;;) {
     const stopReason = await slideWindow(run, runId);
     stopIfAborted(run);
-    if (stopReason) throw ApplicationFailure.nonRetryable(`reject threshold exceeded: ${stopReason}`, 'RejectThresholdExceeded');
+    if (stopReason) throw ApplicationFailure.nonRetryable(`reject threshold exceeded: ${stopReason}`, FailureType.rejectThreshold);
     const moreWork = state.retryQueue.length > 0 || state.nextBatch <= run.progress.batches.total;
     if (moreWork) return await continueAsNew<typeof customerMigration>(run.input, state);
     // Keys a bulk load dropped come back before anyone decides (retried batches then upsert).
