@@ -5,7 +5,7 @@ import { ident } from '../db/copy';
 import { withTransaction } from '../db/transaction';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
-import { FailureType } from './errors';
+import { FailureType } from '../contracts';
 import { commitWhileRunHoldsLock } from './fence';
 
 /** SQLSTATE unique_violation, foreign_key_violation, lock_not_available. */

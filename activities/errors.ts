@@ -1,20 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
-import { isPgError } from '../lib/cli-errors';
+import { FailureType } from '../contracts';
+import { sqlstateOf } from '../db/errors';
 import { errorFields, log, scrubRowValues } from '../lib/log';
 import { redactSecrets } from '../lib/redact';
-
-/** Failure types the workflow and the CLI recognise. Non-retryable ones need a person, not a retry. */
-export const FailureType = {
-  data: 'DataError', // a value PostgreSQL refuses (SQLSTATE class 22/23)
-  schema: 'SchemaError', // a missing table or column, bad SQL (class 42)
-  config: 'ConfigError',
-  runActive: 'RunAlreadyActive',
-  runNotActive: 'RunNotActive', // an activity of a run that has ended (cancelled, terminated, replaced)
-  rejectThreshold: 'RejectThresholdExceeded',
-  aborted: 'RunAborted',
-  decisionTimeout: 'DecisionTimeout',
-} as const;
 
 /**
  * SQLSTATE classes that a retry cannot fix. Everything else from PostgreSQL is retried: 08
@@ -50,11 +39,11 @@ export function classifyError(err: unknown): Error {
   // Our own typed failures, and cancellations, pass as they are.
   if (err instanceof TemporalFailure) return err;
   const message = failureMessage(err);
-  if (isPgError(err)) {
-    const sqlstate = (err as { code: string }).code;
+  const sqlstate = sqlstateOf(err);
+  if (sqlstate !== null) {
     const type = NON_RETRYABLE_SQLSTATE_CLASSES[sqlstate.slice(0, 2)];
     if (type) return ApplicationFailure.nonRetryable(`${message} (SQLSTATE ${sqlstate})`, type);
-    return ApplicationFailure.retryable(`${message} (SQLSTATE ${sqlstate})`, 'DatabaseError');
+    return ApplicationFailure.retryable(`${message} (SQLSTATE ${sqlstate})`, FailureType.database);
   }
   // Node's network errors (ECONNREFUSED, ECONNRESET…) and pg's "Connection terminated unexpectedly":
   // retryable, named by their code when they have one.

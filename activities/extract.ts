@@ -6,9 +6,9 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident, qualified } from '../db/copy';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
-import { FailureType } from './errors';
+import { FailureType } from '../contracts';
 import { keyFirstColumns, RowHasher } from './source-digest';
-import type { ExtractionRecord, ExtractResult, ExtractSnapshot } from './types';
+import type { ExtractionRecord, ExtractResult, ExtractSnapshot } from '../contracts';
 
 /** Heartbeat details (progress for the UI); a retry resumes from what staging recorded. */
 interface ExtractProgress {

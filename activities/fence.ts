@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { inTransaction, type Commit } from '../db/transaction';
-import { FailureType } from './errors';
+import { FailureType } from '../contracts';
 
 /**
  * A destination COMMIT fenced by the run's pipeline lock (contract 5.1: a cancelled, aborted or

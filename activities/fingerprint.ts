@@ -1,6 +1,6 @@
 import type { CompiledMapping } from '../mapping/types';
 import type { BranchMap } from './staged';
-import type { Fingerprint } from './types';
+import type { Fingerprint } from '../contracts';
 
 /** What this worker maps with: its mapping document, its constants, and the branch_map it read. */
 export function fingerprintOf(mapping: CompiledMapping, branches: BranchMap): Fingerprint {

@@ -6,12 +6,12 @@ import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import { readRunMode } from '../db/staging/metrics';
 import type { ActivityDeps } from './deps';
-import { FailureType } from './errors';
+import { FailureType } from '../contracts';
 import { createBulkLoad } from './bulk-load';
 import { commitWhileRunHoldsLock } from './fence';
 import { fingerprintOf } from './fingerprint';
 import { mapStagedRange, readBranches, readRunDate } from './staged';
-import type { BatchResult } from './types';
+import type { BatchResult } from '../contracts';
 import { valueDigests, type PrintedRows } from './value-digest';
 
 /** SQLSTATE unique_violation. */

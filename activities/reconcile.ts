@@ -9,7 +9,7 @@ import { batchCustomers, type BatchCustomer } from '../db/staging/batches';
 import type { ActivityDeps } from './deps';
 import { createSourceChecks } from './source-check';
 import { mapStagedRange, readBranches, readRunDate, type BranchMap } from './staged';
-import type { Reconciliation, ReconciliationCheck, TypeCounts } from './types';
+import type { Reconciliation, ReconciliationCheck, TypeCounts } from '../contracts';
 import { sameDigest, valueDigests, type BatchDigest } from './value-digest';
 
 const EXAMPLES = 20;

@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from './errors';
+import { FailureType } from '../contracts';
 import type { ActivityDeps } from './deps';
-import type { BeginRunInput, BeginRunResult, FinishRunInput, RunSettings } from './types';
+import type { BeginRunInput, BeginRunResult, FinishRunInput, RunSettings } from '../contracts';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import { fingerprintOf } from './fingerprint';

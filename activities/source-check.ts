@@ -7,7 +7,7 @@ import type { ActivityDeps } from './deps';
 import { fingerprintDifferences, fingerprintKey, fingerprintOf } from './fingerprint';
 import { compareRowHashes, keyFirstColumns, RowHasher, type RowHashes } from './source-digest';
 import type { BranchMap } from './staged';
-import type { ExtractionRecord, Fingerprint, ReconciliationCheck } from './types';
+import type { ExtractionRecord, Fingerprint, ReconciliationCheck } from '../contracts';
 
 const EXAMPLES = 20;
 

@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { ident } from '../db/copy';
 import { withTransaction } from '../db/transaction';
 import type { BranchLookup, BranchRef, CompiledMapping, MapResult, SourceRow } from '../mapping/types';
-import type { TypeCounts } from './types';
+import type { TypeCounts } from '../contracts';
 import type { RowPrinter } from './value-digest';
 
 export interface StagedRow {

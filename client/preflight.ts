@@ -12,7 +12,7 @@ import { countRowsByValue, readCodesCreatedSince, readDuplicateKeys, readSourceS
 import { readLastCompletedRun, readStagedCodes, readWatermark, STAGING_TABLES, type CompletedRunRates, type WatermarkInfo } from '../db/staging/preflight';
 import { withReadOnlyTransaction } from '../db/transaction';
 import { readBranches } from '../activities/staged';
-import { plainMessage } from '../lib/cli-errors';
+import { plainMessage } from '../db/errors';
 import { missingSearchAttributes, taskQueuePollers } from '../lib/temporal';
 import type { CompiledMapping } from '../mapping/types';
 import { mapPreviewRows, type Preview } from './commands/preview';

@@ -1,4 +1,4 @@
-import type { Reconciliation } from '../activities/types';
+import type { Reconciliation } from '../contracts';
 import type { Progress } from '../workflows/definitions';
 
 function bar(fraction: number, width = 30): string {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as dotenv from 'dotenv';
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../contracts';
 import { redactSecrets } from '../lib/redact';
 
 /** Where the project lives: every default path is relative to it, wherever the process starts. */
@@ -98,7 +99,7 @@ export const envSchema = z.object({
   RECONCILE_REMAP_FRACTION: z.coerce.number().min(0).max(1).default(0.05),
   /** A full run into empty destination tables loads them without their keys and rebuilds them at the end (auto), or never (off). */
   BULK_LOAD: z.enum(['auto', 'off']).default('auto'),
-  FAILED_BATCH_DECISION_TIMEOUT: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30m or 24h').default('24h'),
+  FAILED_BATCH_DECISION_TIMEOUT: z.string().regex(DURATION_PATTERN, 'a duration like 30m or 24h').default('24h'),
   /** Where the worker serves the migration's Prometheus metrics (GET /metrics); unset = off. */
   METRICS_ADDRESS: hostPort.optional(),
   /** Where the Temporal SDK's own Prometheus exporter listens (its own HTTP server); unset = off. */

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { CompiledMapping } from '../mapping/types';
-import { isNetworkError, plainMessage } from '../lib/cli-errors';
+import { isNetworkError, plainMessage } from './errors';
 import type { DatabaseRole, Pools } from './pools';
 
 export class PreflightError extends Error {

@@ -1,3 +1,4 @@
+import { isNetworkError, plainMessage } from '../db/errors';
 import { log, scrubRowValues } from './log';
 import { redactSecrets } from './redact';
 
@@ -6,29 +7,6 @@ const KNOWN = new Set(['RefusedError', 'ConfigError', 'MappingConfigError', 'Pre
 
 export class UsageError extends Error {
   override name = 'UsageError';
-}
-
-/** Network errors of Node and pg, whose bare message ("connect ECONNREFUSED 127.0.0.1:1") needs a hint. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
-
-/** An error PostgreSQL sent (its message may quote a customer value). */
-export function isPgError(err: unknown): boolean {
-  const e = err as { severity?: unknown; code?: unknown } | null;
-  return typeof e?.severity === 'string' && typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
-}
-
-/** One line, secrets redacted, customer values (quoted by PostgreSQL) scrubbed. */
-export function plainMessage(err: unknown): string {
-  const e = err as { message?: string } | null;
-  const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
-  const oneLine = message.replace(/\s*\n\s*/g, ' | ').trim();
-  return redactSecrets(isPgError(err) ? scrubRowValues(oneLine) : oneLine);
-}
-
-/** Whether the error is a network failure (refused, reset, unknown host, timed out). */
-export function isNetworkError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && NETWORK_CODES.has(code);
 }
 
 /** What an operator sees of an error: `plainMessage`, with a hint for a bare network failure. */

@@ -1,7 +1,7 @@
 import type { CliContext } from '../context';
 import { resolveWorkflowId, uiLink } from '../runs';
 import { reconciliationLines, table } from '../render';
-import type { ExtractionRecord, Fingerprint, Reconciliation, TypeCounts } from '../../activities/types';
+import type { ExtractionRecord, Fingerprint, Reconciliation, TypeCounts } from '../../contracts';
 import { runBatches, type BatchRecord } from '../../db/staging/batches';
 import { computeManifest, manifestInput, type Manifest } from '../pack/manifest';
 import { renderReportPage } from '../pack/report-page';

@@ -2,7 +2,7 @@ import type { CliContext } from '../context';
 import { follow, startRun, uiLink } from '../runs';
 import { decisionHint, ProgressPrinter, reconciliationLines } from '../render';
 import type { MigrationInput } from '../../workflows/definitions';
-import type { RunMode } from '../../activities/types';
+import type { RunMode } from '../../contracts';
 
 export interface RunOptions {
   wait: boolean;

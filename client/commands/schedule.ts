@@ -3,6 +3,7 @@ import { UsageError } from '../../lib/cli-errors';
 import type { CliContext } from '../context';
 import { table } from '../render';
 import { MigrationInput, WORKFLOW_TYPE } from '../../workflows/definitions';
+import { formatDurationMs, isScheduleDuration } from '../../contracts';
 
 export interface ScheduleOptions {
   id?: string;
@@ -13,18 +14,8 @@ export interface ScheduleOptions {
   note?: string;
 }
 
-const DURATION = /^[1-9]\d*(s|m|h|d)$/;
-
 function defaultId(ctx: CliContext): string {
   return `customer-migration-incremental-${ctx.config.PIPELINE}`;
-}
-
-/** 900000 → '15m': intervals come back from Temporal in milliseconds. */
-function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
 }
 
 function summarise(d: ScheduleDescription) {
@@ -35,12 +26,12 @@ function summarise(d: ScheduleDescription) {
     scheduleId: d.scheduleId,
     paused: d.state.paused,
     note: d.state.note ?? null,
-    every: spec.intervals?.map((i) => formatDuration(i.every)) ?? [],
+    every: spec.intervals?.map((i) => formatDurationMs(i.every)) ?? [],
     everyMs: spec.intervals?.map((i) => i.every) ?? [],
     cron: memoCron,
     calendars: spec.calendars?.length ?? 0,
     overlap: d.policies.overlap,
-    catchupWindow: formatDuration(d.policies.catchupWindow),
+    catchupWindow: formatDurationMs(d.policies.catchupWindow),
     catchupWindowMs: d.policies.catchupWindow,
     actionsTaken: d.info.numActionsTaken,
     skippedOverlap: d.info.numActionsSkippedOverlap,
@@ -79,8 +70,8 @@ export async function scheduleCommand(ctx: CliContext, sub: string | undefined, 
   switch (sub) {
     case 'create': {
       if (!options.every === !options.cron) throw new UsageError('schedule create needs exactly one of --every DURATION (e.g. 15m) or --cron "EXPR"');
-      if (options.every && !DURATION.test(options.every)) throw new UsageError(`--every takes a duration like 30s, 15m, 1h or 1d, not '${options.every}'`);
-      if (!DURATION.test(options.catchupWindow)) throw new UsageError(`--catchup-window takes a duration like 10m, not '${options.catchupWindow}'`);
+      if (options.every && !isScheduleDuration(options.every)) throw new UsageError(`--every takes a duration like 30s, 15m, 1h or 1d, not '${options.every}'`);
+      if (!isScheduleDuration(options.catchupWindow)) throw new UsageError(`--catchup-window takes a duration like 10m, not '${options.catchupWindow}'`);
       const input: MigrationInput = { mode: 'incremental', trigger: 'schedule' };
       try {
         await client.schedule.create({

@@ -4,7 +4,7 @@ import type { CliContext } from '../context';
 import { queryProgress, resolveWorkflowId, uiLink } from '../runs';
 import { decisionHint, ProgressPrinter, progressDetails, progressLine, reconciliationLines } from '../render';
 import type { FailedBatch, Phase, Progress } from '../../workflows/definitions';
-import type { RunStatus } from '../../activities/types';
+import type { RunStatus } from '../../contracts';
 
 export interface RunStatusView {
   runId: string;

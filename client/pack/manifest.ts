@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { Fingerprint } from '../../activities/types';
+import type { Fingerprint } from '../../contracts';
 import type { BatchDigest } from '../../activities/value-digest';
 import type { BatchRecord } from '../../db/staging/batches';
 import type { Report } from '../commands/report';

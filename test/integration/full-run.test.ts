@@ -6,7 +6,7 @@ import { seedSource } from '../../stack/seed';
 import type { AppConfig } from '../../config/env';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createReconcileActivities } from '../../activities/reconcile';
-import type { Reconciliation } from '../../activities/types';
+import type { Reconciliation } from '../../contracts';
 
 const INDIVIDUAL_KEYS = [
   'title', 'firstName', 'middleName', 'lastName', 'fullName', 'gender', 'dateOfBirth', 'maritalStatus', 'nationality',
