@@ -80,6 +80,11 @@ export interface MigrationInput {
    * to 30 s: a batch gives up after about 15 s). Tests use 2–3 to fail fast.
    */
   loadAttempts?: number;
+  /**
+   * History events after which the run continues as a new execution with its state so far (default
+   * 4,000, far below Temporal's limit of 51,200). Tests lower it to drive the handover.
+   */
+  historyHandover?: number;
 }
 
 export interface MigrationResult {

@@ -2,8 +2,8 @@
  * Workflow determinism across deployments: a worker upgraded during a cutover weekend must not break
  * the runs that are open. Histories of real runs, recorded into test/histories/ by the code of their
  * day, are replayed against the current workflow bundle; a change that would make an open run take
- * another path fails here. Such a change goes behind `patched('…')` (see BULK_LOAD_PATCH in
- * workflows/customer-migration.ts), and new histories are recorded once it has shipped:
+ * another path fails here. Such a change goes behind `patched('…')` (every patch id lives in
+ * workflows/run/patches.ts), and new histories are recorded once it has shipped (--grep picks one):
  *
  *   npm run -s build && RECORD_HISTORIES=1 npx mocha --timeout 600000 --exit dist/test/integration/replay.test.js
  */
@@ -29,10 +29,10 @@ const EXTENSION = '.binpb';
 const History = temporal.api.history.v1.History;
 
 describe('workflow determinism: recorded histories replay against the current workflow code', () => {
-  it('replays every recorded history (full, incremental, failed batch + retry, abort, cancel) without a nondeterminism error', async function () {
+  it('replays every recorded history (full, incremental, failed batch + retry, abort, cancel, continue-as-new) without a nondeterminism error', async function () {
     this.timeout(180_000); // bundling the workflow code on the fly, where the build's bundle is missing
     const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith(EXTENSION)).sort();
-    assert.ok(files.length >= 5, `recorded histories: ${files.join(', ')}`);
+    assert.ok(files.length >= 7, `recorded histories: ${files.join(', ')}`);
     const histories = files.map((f) => ({ workflowId: f.slice(0, -EXTENSION.length), history: History.decode(fs.readFileSync(path.join(HISTORIES, f))) }));
     const replayed: string[] = [];
     for await (const result of Worker.runReplayHistories(workflowCode(), histories)) {
@@ -52,8 +52,9 @@ if (process.env.RECORD_HISTORIES) {
     const config = () => worker.config;
     const start = (name: string, input: MigrationInput) =>
       servers.temporal.client.workflow.start(WORKFLOW_TYPE, { taskQueue: config().TEMPORAL_TASK_QUEUE, workflowId: `replay-${name}-${Date.now()}`, args: [input] });
-    const save = async (name: string, workflowId: string) => {
-      const history = await servers.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    /** The history of one execution: the latest, or the one with `runId` (a run that continued as new has several). */
+    const save = async (name: string, workflowId: string, runId?: string) => {
+      const history = await servers.temporal.client.workflow.getHandle(workflowId, runId).fetchHistory();
       fs.mkdirSync(HISTORIES, { recursive: true });
       fs.writeFileSync(path.join(HISTORIES, `${name}${EXTENSION}`), History.encode(history).finish());
     };
@@ -112,6 +113,14 @@ if (process.env.RECORD_HISTORIES) {
       await cancelled.cancel();
       await cancelled.result().catch(() => undefined);
       await save('cancelled', cancelled.workflowId);
+    });
+
+    it('records a run that continues as new: its first execution (hands over) and its last (starts from carried state)', async () => {
+      await adminQuery(servers.urls.source, `UPDATE efz_customer SET updated_at = clock_timestamp()`);
+      const handover = await start('continued', { mode: 'incremental', batchSize: 50, historyHandover: 60 });
+      await handover.result();
+      await save('continued-first', handover.workflowId, handover.firstExecutionRunId);
+      await save('continued-last', handover.workflowId);
     });
   });
 }

@@ -18,6 +18,7 @@ export function inputProblems(input: MigrationInput): string[] {
   positive('batchSize');
   positive('parallelism');
   positive('loadAttempts');
+  positive('historyHandover');
   if (input.rejectMaxCount !== undefined && input.rejectMaxCount !== null && !(Number.isInteger(input.rejectMaxCount) && input.rejectMaxCount >= 0))
     problems.push(`rejectMaxCount must be a whole number of at least 0, not ${JSON.stringify(input.rejectMaxCount)}`);
   fraction('rejectMaxRatio');

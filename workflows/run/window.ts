@@ -17,8 +17,8 @@ interface Window {
   stopReason: string | null;
 }
 
-function handOverDue(): boolean {
-  return workflowInfo().historyLength > HISTORY_HANDOVER || workflowInfo().continueAsNewSuggested;
+function handOverDue(run: Run): boolean {
+  return workflowInfo().historyLength > (run.input.historyHandover ?? HISTORY_HANDOVER) || workflowInfo().continueAsNewSuggested;
 }
 
 /** Why the run must stop for its rejects, or null. The ratio is judged on at least 1,000 rows (or every row of a smaller run). */
@@ -75,7 +75,7 @@ async function slideWindow(run: Run, runId: number): Promise<string | null> {
   const window: Window = { running: new Set(), batches: batchActivities(run.loadAttempts), stopReason: null };
   const running = window.running;
   for (;;) {
-    while (running.size < parallelism && !window.stopReason && run.decision !== 'abort' && !handOverDue()) {
+    while (running.size < parallelism && !window.stopReason && run.decision !== 'abort' && !handOverDue(run)) {
       const next = nextBatch(run);
       if (next === undefined) break;
       const task: Promise<void> = loadOne(run, window, runId, next).finally(() => running.delete(task));
