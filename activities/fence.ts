@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { inTransaction, type Commit } from '../db/transaction';
 import { FailureType } from '../contracts';
+import { shareLockOfRun } from '../db/staging/locks';
 
 /**
  * A destination COMMIT fenced by the run's pipeline lock (contract 5.1: a cancelled, aborted or
@@ -17,8 +18,7 @@ export function commitWhileRunHoldsLock(staging: Pool, runId: number): Commit {
     const client = await staging.connect();
     try {
       await inTransaction(client, async () => {
-        const held = await client.query(`SELECT 1 FROM migration_lock WHERE run_id = $1 FOR SHARE`, [runId]);
-        if (!held.rowCount) {
+        if (!(await shareLockOfRun(client, runId))) {
           throw ApplicationFailure.nonRetryable(`run ${runId} no longer holds the pipeline lock: its batch commits nothing`, FailureType.runNotActive);
         }
         await destination.query('COMMIT');

@@ -9,7 +9,9 @@ import { canCreateInSchema, readServerInfo, readTableColumns, readTableKeys, rea
 import type { DatabaseRole, Pools } from '../db/pools';
 import { unreachableMessage } from '../db/preflight';
 import { countRowsByValue, readCodesCreatedSince, readDuplicateKeys, readSourceSample, readSourceSanity, type SourceSanity } from '../db/source/sanity';
-import { readLastCompletedRun, readStagedCodes, readWatermark, STAGING_TABLES, type CompletedRunRates, type WatermarkInfo } from '../db/staging/preflight';
+import { readStagedCodes, STAGING_TABLES } from '../db/staging/preflight';
+import { readLastCompletedRun, type CompletedRunRates } from '../db/staging/runs';
+import { readWatermark, type WatermarkInfo } from '../db/staging/watermarks';
 import { withReadOnlyTransaction } from '../db/transaction';
 import { readBranches } from '../activities/staged';
 import { plainMessage } from '../db/errors';

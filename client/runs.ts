@@ -3,6 +3,8 @@ import type { CliContext } from './context';
 import { MigrationInput, MigrationResult, Progress, progressQuery, WORKFLOW_TYPE, searchAttributeKeys } from '../workflows/definitions';
 import type { customerMigration } from '../workflows';
 import { hasSearchAttributes } from '../lib/temporal';
+import { workflowIdOfRun } from '../db/staging/runs';
+import { lockHolder } from '../db/staging/locks';
 
 export class RefusedError extends Error {
   override name = 'RefusedError';
@@ -15,23 +17,20 @@ export function uiLink(ctx: CliContext, workflowId: string): string {
 /** A run is named by its workflow id; the staging run number is accepted too. */
 export async function resolveWorkflowId(ctx: CliContext, runRef: string): Promise<string> {
   if (!/^\d+$/.test(runRef)) return runRef;
-  const row = await ctx
-    .staging()
-    .query(`SELECT workflow_id FROM migration_run WHERE run_id = $1`, [Number(runRef)])
-    .catch((err: { code?: string }) => {
-      // Staging not migrated yet: no run exists. Anything else (an unreachable database) is the error to show.
-      if (err?.code === '42P01') return { rows: [] as { workflow_id: string }[] };
-      throw Object.assign(new Error(`cannot read run ${runRef} from the staging database: ${(err as Error).message}`), { name: 'ServiceError' });
-    });
-  if (!row.rows.length) throw Object.assign(new Error(`no run ${runRef} in the staging database`), { name: 'UsageError' });
-  return row.rows[0].workflow_id;
+  const workflowId = await workflowIdOfRun(ctx.staging(), Number(runRef)).catch((err: { code?: string }) => {
+    // Staging not migrated yet: no run exists. Anything else (an unreachable database) is the error to show.
+    if (err?.code === '42P01') return null;
+    throw Object.assign(new Error(`cannot read run ${runRef} from the staging database: ${(err as Error).message}`), { name: 'ServiceError' });
+  });
+  if (workflowId === null) throw Object.assign(new Error(`no run ${runRef} in the staging database`), { name: 'UsageError' });
+  return workflowId;
 }
 
 /** The workflow currently holding the pipeline lock, if it is still running. */
 export async function activeRun(ctx: CliContext, pipeline: string): Promise<string | null> {
-  let holder: string | undefined;
+  let holder: string | null;
   try {
-    holder = (await ctx.staging().query(`SELECT workflow_id FROM migration_lock WHERE pipeline = $1`, [pipeline])).rows[0]?.workflow_id;
+    holder = await lockHolder(ctx.staging(), pipeline);
   } catch (err) {
     if ((err as { code?: string }).code === '42P01') return null; // staging not migrated yet: no run ever started
     throw err;

@@ -52,13 +52,3 @@ export async function checkTables(pools: Pools, mapping: CompiledMapping, { stag
   }
   if (problems.length) throw new PreflightError(problems.join('; '));
 }
-
-/**
- * Before any run: every database answers, the source table and the destination tables exist with the
- * columns the mapping names (and stg_customer, once staging is migrated). One clear message per
- * problem; nothing is written.
- */
-export async function preflight(pools: Pools, mapping: CompiledMapping, options: { staging?: boolean } = {}): Promise<void> {
-  await checkReachable(pools);
-  await checkTables(pools, mapping, options);
-}

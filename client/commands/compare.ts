@@ -3,7 +3,7 @@ import { resolveWorkflowId } from '../runs';
 import { formatMs, table } from '../render';
 import { readReport } from './report';
 import { runBatches } from '../../db/staging/batches';
-import { runTimes } from '../../db/staging/reports';
+import { runTimes } from '../../db/staging/runs';
 import { sourceRowCount } from '../../db/source/customers';
 import { compareRuns, type Comparison, type RunSide } from '../pack/compare';
 import { renderComparePage } from '../pack/compare-page';

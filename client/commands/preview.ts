@@ -2,7 +2,9 @@ import type { Pool } from 'pg';
 import { withReadOnlyTransaction as readOnly } from '../../db/transaction';
 import type { AppConfig } from '../../config/env';
 import { createPool } from '../../db/pools';
-import { ident, qualified } from '../../db/copy';
+import { qualified } from '../../db/copy';
+import { readRowsToPreview } from '../../db/preview';
+import { idsOfCodes } from '../../db/staging/customer-ids';
 import type { BranchLookup, CompiledMapping, MappingIssue, SourceRow } from '../../mapping/types';
 import { readBranches, UNKNOWN_TYPE } from '../../activities/staged';
 import { UsageError } from '../../lib/cli-errors';
@@ -104,31 +106,22 @@ export function mapPreviewRows(
  */
 export async function buildPreview(deps: { staging: Pool; source?: Pool; mapping: CompiledMapping }, options: PreviewOptions): Promise<Preview> {
   const { mapping } = deps;
-  const { key, columns } = mapping.source;
-  const cols = columns.map((c) => `s.${ident(c)}`).join(', ');
   const runDate = options.runDate ?? new Date().toISOString().slice(0, 10);
-  const filter = options.codes ? `WHERE s.${ident(key)} = ANY($1::int[])` : '';
-  const params = options.codes ? [options.codes] : [];
-  const limit = options.codes ? '' : `LIMIT ${Number(options.limit)}`;
+  const selection = { codes: options.codes, limit: options.limit };
 
   let rows: SourceRow[];
   let tableName: string;
   if (options.source) {
     if (!deps.source) throw new Error('preview --source needs the source database');
     tableName = qualified(mapping.source.schema, mapping.source.table);
-    rows = await readOnly(deps.source, async (c) => (await c.query(`SELECT ${cols} FROM ${tableName} s ${filter} ORDER BY s.${ident(key)} ${limit}`, params)).rows);
+    rows = await readOnly(deps.source, (c) => readRowsToPreview(c, tableName, mapping.source, selection));
   } else {
     tableName = 'stg_customer';
-    rows = await readOnly(deps.staging, async (c) => (await c.query(`SELECT ${cols} FROM stg_customer s ${filter} ORDER BY s.${ident(key)} ${limit}`, params)).rows);
+    rows = await readOnly(deps.staging, (c) => readRowsToPreview(c, 'stg_customer', mapping.source, selection));
   }
+  const { key } = mapping.source;
   const codes = rows.map((r) => Number(r[key]));
-  const ids = await readOnly(deps.staging, async (c) => {
-    const found = await c.query(
-      `SELECT customer_code, "customerId"::text AS cid, "customerProfileId"::text AS pid FROM customer_uuids WHERE customer_code = ANY($1::int[])`,
-      [codes],
-    );
-    return new Map(found.rows.map((r) => [Number(r.customer_code), r as { cid: string; pid: string }]));
-  });
+  const ids = await readOnly(deps.staging, (c) => idsOfCodes(c, codes));
   const branches = (await readBranches(deps.staging)).lookup; // one SELECT, as the load reads them
 
   const { rows: previewRows, issues } = mapPreviewRows(mapping, rows, { runDate, ids, branches });

@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import type { CliContext } from '../context';
 import { resolveWorkflowId } from '../runs';
 import { openArtifact } from '../pack/files';
+import { latestRunIdOfWorkflow } from '../../db/staging/runs';
+import { issuesPageOfRun } from '../../db/staging/issues';
 
 /**
  * A spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage return as a formula
@@ -23,8 +25,8 @@ export function csvField(value: unknown): string {
 export async function rejectsCommand(ctx: CliContext, runRef: string, { csv, warnings }: { csv: string; warnings: boolean }): Promise<number> {
   const workflowId = await resolveWorkflowId(ctx, runRef);
   const db = ctx.staging();
-  const run = (await db.query(`SELECT run_id FROM migration_run WHERE workflow_id = $1 ORDER BY run_id DESC LIMIT 1`, [workflowId])).rows[0];
-  if (!run) throw Object.assign(new Error(`no run ${workflowId} in the staging database`), { name: 'UsageError' });
+  const runNumber = await latestRunIdOfWorkflow(db, workflowId);
+  if (runNumber === null) throw Object.assign(new Error(`no run ${workflowId} in the staging database`), { name: 'UsageError' });
   const severities = warnings ? ['REJECT', 'WARNING'] : ['REJECT'];
   // Open the file first: a wrong path is the operator's to fix, in one line, before any query runs.
   // Mode 0600: the file holds customers' source rows.
@@ -37,20 +39,13 @@ export async function rejectsCommand(ctx: CliContext, runRef: string, { csv, war
   let after = -2_147_483_649;
   for (;;) {
     // Keyset pages over whole codes (a code may have several warnings) keep memory flat.
-    const page = await db.query(
-      `WITH codes AS (SELECT DISTINCT customer_code FROM migration_issue
-                      WHERE run_id = $1 AND severity = ANY($2) AND customer_code > $3::bigint ORDER BY 1 LIMIT 5000)
-       SELECT customer_code, severity, reason, field, value, batch_no, source_row FROM migration_issue
-       WHERE run_id = $1 AND severity = ANY($2) AND customer_code IN (SELECT customer_code FROM codes)
-       ORDER BY customer_code, severity, reason, field`,
-      [run.run_id, severities, after],
-    );
-    if (!page.rowCount) break;
-    for (const r of page.rows) {
+    const page = await issuesPageOfRun(db, runNumber, severities, after);
+    if (!page.length) break;
+    for (const r of page) {
       if (!out.write([r.customer_code, r.severity, r.reason, r.field, r.value, r.batch_no, r.source_row].map(csvField).join(',') + '\n')) await once(out, 'drain');
       written++;
     }
-    after = page.rows[page.rows.length - 1].customer_code;
+    after = page[page.length - 1].customer_code;
     if (writeError) break;
   }
   if (!writeError) {

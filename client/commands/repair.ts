@@ -3,6 +3,7 @@ import { closePools } from '../../db/pools';
 import { bootstrap } from '../../worker/bootstrap';
 import type { CliContext } from '../context';
 import { resolveWorkflowId } from '../runs';
+import { latestRunIdOfWorkflow } from '../../db/staging/runs';
 
 /**
  * `repair-constraints <runId>`: rebuilds, by hand, the destination keys a run's bulk load dropped
@@ -11,12 +12,12 @@ import { resolveWorkflowId } from '../runs';
  */
 export async function repairConstraintsCommand(ctx: CliContext, runRef: string): Promise<number> {
   const workflowId = await resolveWorkflowId(ctx, runRef);
-  const run = (await ctx.staging().query(`SELECT run_id FROM migration_run WHERE workflow_id = $1 ORDER BY run_id DESC LIMIT 1`, [workflowId])).rows[0];
-  if (!run) throw Object.assign(new Error(`no run ${runRef} in the staging database`), { name: 'UsageError' });
+  const runNumber = await latestRunIdOfWorkflow(ctx.staging(), workflowId);
+  if (runNumber === null) throw Object.assign(new Error(`no run ${runRef} in the staging database`), { name: 'UsageError' });
   const { mapping, pools } = await bootstrap(ctx.config);
   try {
-    const result = await createBulkLoad({ pools, mapping, config: ctx.config }).restoreKeys({ runId: Number(run.run_id) });
-    if (ctx.json) console.log(JSON.stringify({ runId: workflowId, runNumber: Number(run.run_id), ...result }));
+    const result = await createBulkLoad({ pools, mapping, config: ctx.config }).restoreKeys({ runId: runNumber });
+    if (ctx.json) console.log(JSON.stringify({ runId: workflowId, runNumber: runNumber, ...result }));
     else if (result.outcome === 'none') console.log(`run ${workflowId} took no bulk path: no destination keys were dropped, nothing to rebuild`);
     else if (result.outcome === 'already-restored') console.log(`run ${workflowId}: its ${result.keys} destination key(s) were already rebuilt and verified; nothing to do`);
     else console.log(`run ${workflowId}: ${result.keys} destination key(s) rebuilt and verified against the definitions saved before the bulk load`);

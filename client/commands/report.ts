@@ -2,7 +2,9 @@ import type { CliContext } from '../context';
 import { resolveWorkflowId, uiLink } from '../runs';
 import { reconciliationLines, table } from '../render';
 import type { ExtractionRecord, Fingerprint, Reconciliation, TypeCounts } from '../../contracts';
-import { runBatches, type BatchRecord } from '../../db/staging/batches';
+import { countsOfDoneBatches, runBatches, summariseBatches, typeCountsOfDoneBatches, type BatchRecord } from '../../db/staging/batches';
+import { latestRunRecordOfWorkflow } from '../../db/staging/runs';
+import { issueGroupsOfRun } from '../../db/staging/issues';
 import { computeManifest, manifestInput, type Manifest } from '../pack/manifest';
 import { renderReportPage } from '../pack/report-page';
 import { writeArtifact } from '../pack/files';
@@ -10,59 +12,24 @@ import { writeArtifact } from '../pack/files';
 /** Everything staging knows about a run: for sign-off, from staging alone (no worker needed). */
 export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: string) {
   const db = ctx.staging();
-  const run = (await db.query(
-    `SELECT run_id, pipeline, workflow_id, mode, status, phase, note, error, started_at, finished_at, run_date::text,
-            watermark_before, watermark_after, extract_since, rows_extracted, rows_staged, batch_count, counts, reconciliation,
-            snapshot_at, extraction, fingerprint, load_path,
-            (SELECT json_build_object('state', b.state, 'dropped_at', b.dropped_at::text, 'restored_at', b.restored_at::text, 'error', b.error)
-             FROM migration_bulk_load b WHERE b.run_id = migration_run.run_id) AS bulk_load
-     FROM migration_run WHERE workflow_id = $1 ORDER BY run_id DESC LIMIT 1`,
-    [workflowId],
-  )).rows[0];
+  const run = await latestRunRecordOfWorkflow(db, workflowId);
   if (!run) throw Object.assign(new Error(`no run ${workflowId} in the staging database`), { name: 'UsageError' });
-  const [issues, batches, byType] = await Promise.all([
-    db.query(
-      `SELECT severity, reason, field, count(*)::int AS count, (array_agg(customer_code ORDER BY customer_code))[1:5] AS examples
-       FROM migration_issue WHERE run_id = $1 GROUP BY severity, reason, field ORDER BY severity, count(*) DESC, reason`,
-      [run.run_id],
-    ),
-    db.query(
-      `SELECT count(*)::int AS total,
-              count(*) FILTER (WHERE status = 'DONE')::int AS done,
-              count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
-              count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
-              COALESCE(sum(attempts), 0)::int AS attempts,
-              round(avg(EXTRACT(EPOCH FROM finished_at - started_at) * 1000) FILTER (WHERE status = 'DONE'))::int AS avg_ms,
-              round((percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM finished_at - started_at) * 1000) FILTER (WHERE status = 'DONE'))::numeric)::int AS p95_ms,
-              COALESCE(json_agg(json_build_object('batchNo', batch_no, 'lo', lo, 'hi', hi, 'attempts', attempts, 'error', error)) FILTER (WHERE status = 'FAILED'), '[]') AS failed_batches
-       FROM migration_batch WHERE run_id = $1`,
-      [run.run_id],
-    ),
+  const [issueRows, b0, byType] = await Promise.all([
+    issueGroupsOfRun(db, run.run_id),
+    summariseBatches(db, run.run_id),
     // Counts per customer type as the batches recorded them (reconciliation recomputes them at the end).
-    db.query(
-      `SELECT t.key AS type, sum((t.value->>'staged')::int)::int AS staged, sum((t.value->>'loaded')::int)::int AS loaded,
-              sum((t.value->>'rejected')::int)::int AS rejected
-       FROM migration_batch b CROSS JOIN LATERAL jsonb_each(COALESCE(b.by_type, '{}'::jsonb)) t
-       WHERE b.run_id = $1 AND b.status = 'DONE' GROUP BY t.key ORDER BY t.key`,
-      [run.run_id],
-    ),
+    typeCountsOfDoneBatches(db, run.run_id),
   ]);
-  const b0 = batches.rows[0];
-  const issueRows = issues.rows.map((r) => ({ severity: r.severity as 'REJECT' | 'WARNING', reason: r.reason as string, field: r.field as string | null, count: r.count as number, examples: r.examples as number[] }));
   const rejects = issueRows.filter((i) => i.severity === 'REJECT').reduce((n, i) => n + i.count, 0);
   const warnings = issueRows.filter((i) => i.severity === 'WARNING').reduce((n, i) => n + i.count, 0);
-  const byBatches: Record<string, TypeCounts> = Object.fromEntries(byType.rows.map((r) => [r.type, { staged: r.staged, loaded: r.loaded, rejected: r.rejected }]));
+  const byBatches: Record<string, TypeCounts> = Object.fromEntries(byType.map((r) => [r.type, { staged: r.staged, loaded: r.loaded, rejected: r.rejected }]));
   const recorded = { loaded: 0, rejected: 0, warned: 0 };
   // A running run has no final counts yet: the batches done so far tell them.
-  const sums = (await db.query(
-    `SELECT COALESCE(sum(loaded), 0)::int AS loaded, COALESCE(sum(rejected), 0)::int AS rejected, COALESCE(sum(warned), 0)::int AS warned
-     FROM migration_batch WHERE run_id = $1 AND status = 'DONE'`,
-    [run.run_id],
-  )).rows[0];
+  const sums = await countsOfDoneBatches(db, run.run_id);
   Object.assign(recorded, sums);
   const reconciliation = run.reconciliation as Reconciliation | null;
   const extraction = run.extraction as ExtractionRecord | null;
-  const counts: Record<string, number> = (run.counts as Record<string, number> | null) ?? { extracted: run.rows_extracted, staged: run.rows_staged, ...recorded };
+  const counts: Record<string, number> = (run.counts as Record<string, number> | null) ?? ({ extracted: run.rows_extracted, staged: run.rows_staged, ...recorded } as Record<string, number>);
   const notReady: string[] = [];
   if (run.status !== 'COMPLETED') notReady.push(`status is ${run.status}`);
   if (!reconciliation) notReady.push('no reconciliation');

@@ -4,7 +4,8 @@ import type { CliContext } from '../context';
 import { queryProgress, resolveWorkflowId, uiLink } from '../runs';
 import { decisionHint, ProgressPrinter, progressDetails, progressLine, reconciliationLines } from '../render';
 import type { FailedBatch, Phase, Progress } from '../../workflows/definitions';
-import type { RunStatus } from '../../contracts';
+import type { Reconciliation, RunMode, RunStatus } from '../../contracts';
+import { latestRunWithBatchTotals, rowsExtractedOfRun } from '../../db/staging/runs';
 
 export interface RunStatusView {
   runId: string;
@@ -17,31 +18,16 @@ export interface RunStatusView {
 
 /** The run's staging records as a Progress, for runs no worker answers for (or a closed run's history). */
 export async function progressFromStaging(staging: Pool, workflowId: string): Promise<Progress | null> {
-  const row = (await staging.query(
-    `SELECT r.run_id, r.pipeline, r.mode, r.status, r.phase, r.note, r.error, r.started_at, r.watermark_before, r.watermark_after,
-            r.rows_extracted, r.rows_staged, r.batch_count, r.counts, r.reconciliation,
-            b.done, b.failed, b.loaded, b.rejected, b.warned, b.failed_batches, b.first_started
-     FROM migration_run r
-     LEFT JOIN LATERAL (
-       SELECT count(*) FILTER (WHERE status = 'DONE')::int AS done,
-              count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
-              COALESCE(sum(loaded), 0)::int AS loaded, COALESCE(sum(rejected), 0)::int AS rejected, COALESCE(sum(warned), 0)::int AS warned,
-              min(started_at) AS first_started,
-              COALESCE(json_agg(json_build_object('batchNo', batch_no, 'error', error, 'attempts', attempts) ORDER BY batch_no)
-                       FILTER (WHERE status = 'FAILED'), '[]') AS failed_batches
-       FROM migration_batch WHERE run_id = r.run_id) b ON true
-     WHERE r.workflow_id = $1 ORDER BY r.run_id DESC LIMIT 1`,
-    [workflowId],
-  )).rows[0];
+  const row = await latestRunWithBatchTotals(staging, workflowId);
   if (!row) return null;
   const total = row.batch_count ?? 0;
   const running = row.status === 'RUNNING';
   // Staging does not record the wait itself: a running run with every batch settled and some failed waits.
-  const phase: Phase = running && row.phase === 'loading' && row.failed > 0 && row.done + row.failed >= total ? 'awaiting-decision' : row.phase;
+  const phase: Phase = running && row.phase === 'loading' && row.failed > 0 && row.done + row.failed >= total ? 'awaiting-decision' : (row.phase as Phase);
   return {
     runId: Number(row.run_id),
     pipeline: row.pipeline,
-    mode: row.mode,
+    mode: row.mode as RunMode,
     phase,
     status: row.status as RunStatus | 'RUNNING',
     note: row.note,
@@ -62,15 +48,9 @@ export async function progressFromStaging(staging: Pool, workflowId: string): Pr
     loadStartedAt: row.first_started,
     watermarkBefore: row.watermark_before,
     watermarkAfter: row.watermark_after,
-    reconciliation: row.reconciliation,
+    reconciliation: row.reconciliation as Reconciliation | null,
     error: row.error,
   };
-}
-
-/** Rows the extraction has committed so far (the workflow learns the count only when the step ends). */
-async function stagedExtractionCount(staging: Pool, runNumber: number): Promise<number | null> {
-  const row = (await staging.query(`SELECT rows_extracted FROM migration_run WHERE run_id = $1`, [runNumber])).rows[0];
-  return row?.rows_extracted ?? null;
 }
 
 /**
@@ -86,7 +66,8 @@ export async function readStatus(deps: { client: Client; staging: Pool | null },
   const live = await queryProgress(handle);
   if (live) {
     if (deps.staging && live.runId !== null && (live.phase === 'extracting' || live.phase === 'assigning-ids')) {
-      const extracted = await stagedExtractionCount(deps.staging, live.runId).catch(() => null);
+      // Rows the extraction has committed so far (the workflow learns the count only when the step ends).
+      const extracted = await rowsExtractedOfRun(deps.staging, live.runId).catch(() => null);
       if (extracted !== null && extracted > live.counts.extracted) live.counts.extracted = extracted;
     }
     return { runId: workflowId, workflowStatus, progressSource: 'workflow', progress: live };

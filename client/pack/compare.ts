@@ -1,6 +1,6 @@
 import type { Report } from '../commands/report';
 import type { BatchRecord } from '../../db/staging/batches';
-import type { RunTimes } from '../../db/staging/reports';
+import type { RunTimes } from '../../db/staging/runs';
 import { fingerprintDifferences } from '../../activities/fingerprint';
 
 /** One run as compare sees it. */

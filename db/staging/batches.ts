@@ -1,7 +1,104 @@
 import type { Pool, PoolClient } from 'pg';
 import type { BatchDigest } from '../../activities/value-digest';
+import { rejectedCodesOfBatch } from './issues';
 
 type Db = Pool | PoolClient;
+
+/*
+ * Statements on migration_batch, one row per batch of a run (a key range of staged codes): planned and
+ * marked failed by the run activities, read by the report, compare, verify-report and reconciliation.
+ */
+
+/** How many batches the run has planned (0 before planBatches). */
+export async function countBatches(db: Db, runId: number): Promise<number> {
+  const planned = await db.query(`SELECT count(*)::int AS n FROM migration_batch WHERE run_id = $1`, [runId]);
+  return planned.rows[0].n;
+}
+
+/** Cuts the run's staged codes into key ranges of `batchSize` codes, numbered from 1 in code order. */
+export async function insertBatchPlan(db: Db, runId: number, batchSize: number): Promise<void> {
+  await db.query(
+    `INSERT INTO migration_batch (run_id, batch_no, lo, hi)
+     SELECT $1, (rn - 1) / $2 + 1, min(customer_code), max(customer_code)
+     FROM (SELECT customer_code, row_number() OVER (ORDER BY customer_code) AS rn
+           FROM stg_customer WHERE extracted_run_id = $1) numbered
+     GROUP BY (rn - 1) / $2`,
+    [runId, batchSize],
+  );
+}
+
+/** The run's planned batches and staged rows, counted in one statement. */
+export async function countPlan(db: Db, runId: number): Promise<{ batches: number; staged: number }> {
+  const summary = (await db.query(
+    `SELECT (SELECT count(*)::int FROM migration_batch WHERE run_id = $1) AS batches,
+            (SELECT count(*)::int FROM stg_customer WHERE extracted_run_id = $1) AS staged`,
+    [runId],
+  )).rows[0];
+  return { batches: summary.batches, staged: summary.staged };
+}
+
+/**
+ * Marks a batch FAILED with its error; its attempts become at least `attempts`. Answers the recorded
+ * attempts, or null when there is no such batch.
+ */
+export async function markBatchFailed(db: Db, b: { runId: number; batchNo: number; error: string; attempts: number }): Promise<number | null> {
+  const result = await db.query(
+    `UPDATE migration_batch SET status = 'FAILED', error = $3, attempts = GREATEST(attempts, $4), finished_at = now() WHERE run_id = $1 AND batch_no = $2
+       RETURNING attempts`,
+    [b.runId, b.batchNo, b.error, b.attempts],
+  );
+  return result.rows[0]?.attempts ?? null;
+}
+
+/** The report's summary of a run's batches: counts by status, attempts, durations of the done ones, the failed ones. */
+export interface BatchSummary {
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+  attempts: number;
+  avg_ms: number | null;
+  p95_ms: number | null;
+  failed_batches: { batchNo: number; lo: number; hi: number; attempts: number; error: string }[];
+}
+
+export async function summariseBatches(db: Db, runId: number): Promise<BatchSummary> {
+  const result = await db.query<BatchSummary>(
+    `SELECT count(*)::int AS total,
+            count(*) FILTER (WHERE status = 'DONE')::int AS done,
+            count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
+            count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
+            COALESCE(sum(attempts), 0)::int AS attempts,
+            round(avg(EXTRACT(EPOCH FROM finished_at - started_at) * 1000) FILTER (WHERE status = 'DONE'))::int AS avg_ms,
+            round((percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM finished_at - started_at) * 1000) FILTER (WHERE status = 'DONE'))::numeric)::int AS p95_ms,
+            COALESCE(json_agg(json_build_object('batchNo', batch_no, 'lo', lo, 'hi', hi, 'attempts', attempts, 'error', error)) FILTER (WHERE status = 'FAILED'), '[]') AS failed_batches
+     FROM migration_batch WHERE run_id = $1`,
+    [runId],
+  );
+  return result.rows[0];
+}
+
+/** Counts per customer type as the run's DONE batches recorded them (reconciliation recomputes them at the end). */
+export async function typeCountsOfDoneBatches(db: Db, runId: number): Promise<{ type: string; staged: number; loaded: number; rejected: number }[]> {
+  const result = await db.query(
+    `SELECT t.key AS type, sum((t.value->>'staged')::int)::int AS staged, sum((t.value->>'loaded')::int)::int AS loaded,
+            sum((t.value->>'rejected')::int)::int AS rejected
+     FROM migration_batch b CROSS JOIN LATERAL jsonb_each(COALESCE(b.by_type, '{}'::jsonb)) t
+     WHERE b.run_id = $1 AND b.status = 'DONE' GROUP BY t.key ORDER BY t.key`,
+    [runId],
+  );
+  return result.rows;
+}
+
+/** Loaded, rejected and warned rows summed over the run's DONE batches (a running run's counts so far). */
+export async function countsOfDoneBatches(db: Db, runId: number): Promise<{ loaded: number; rejected: number; warned: number }> {
+  const result = await db.query(
+    `SELECT COALESCE(sum(loaded), 0)::int AS loaded, COALESCE(sum(rejected), 0)::int AS rejected, COALESCE(sum(warned), 0)::int AS warned
+     FROM migration_batch WHERE run_id = $1 AND status = 'DONE'`,
+    [runId],
+  );
+  return result.rows[0];
+}
 
 /** A staged customer of one batch: its stable id and source code. */
 export interface BatchCustomer {
@@ -23,9 +120,9 @@ export async function batchCustomers(db: Db, runId: number, batch: { batchNo: nu
        WHERE s.extracted_run_id = $1 AND s.customer_code BETWEEN $2 AND $3`,
       [runId, batch.lo, batch.hi],
     ),
-    db.query<{ code: number }>(`SELECT customer_code AS code FROM migration_issue WHERE run_id = $1 AND batch_no = $2 AND severity = 'REJECT'`, [runId, batch.batchNo]),
+    rejectedCodesOfBatch(db, runId, batch.batchNo),
   ]);
-  return { staged: ids.rows, rejectedCodes: new Set(rejects.rows.map((r) => r.code)) };
+  return { staged: ids.rows, rejectedCodes: new Set(rejects) };
 }
 
 /** One batch of a run as it ran: key range, outcome, timing (epoch ms) and the digest its load recorded. */
