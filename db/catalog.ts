@@ -107,6 +107,16 @@ export async function readTableColumns(db: Db, schema: string, table: string): P
   return result.rows.map((r) => ({ name: r.name, type: r.type, baseType: r.base_type, maxLength: r.max_length, notNull: r.not_null, hasDefault: r.has_default }));
 }
 
+/** information_schema's data_type (a domain's base type) of each column of `tables` in `schema`. */
+export async function readColumnDataTypes(db: Db, schema: string, tables: readonly [string, string]): Promise<{ table_name: string; column_name: string; data_type: string }[]> {
+  const [first, second] = tables;
+  const result = await db.query<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name IN ($2, $3)`,
+    [schema, first, second],
+  );
+  return result.rows;
+}
+
 export interface KeyConstraint {
   name: string;
   kind: 'PRIMARY KEY' | 'UNIQUE' | 'FOREIGN KEY';

@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { ident, qualified } from '../copy';
 import type { CompiledMapping, SourceRow } from '../../mapping/types';
 
@@ -15,4 +17,10 @@ export async function sourceRowByCode(db: Db, mapping: CompiledMapping, code: nu
 export async function sourceRowCount(db: Db, mapping: CompiledMapping): Promise<number> {
   const { schema, table } = mapping.source;
   return (await db.query<{ n: number }>(`SELECT count(*)::bigint AS n FROM ${qualified(schema, table)}`)).rows[0].n;
+}
+
+/** Every customer code the source table holds, as COPY text out of `client` (one code a line). */
+export function copyOutSourceCodes(client: PoolClient, mapping: CompiledMapping): Readable {
+  const { schema, table, key } = mapping.source;
+  return client.query(copyTo(`COPY (SELECT ${ident(key)} FROM ${qualified(schema, table)}) TO STDOUT`));
 }

@@ -1,4 +1,8 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { withTransaction } from '../transaction';
 import { ident } from '../copy';
 import type { CompiledMapping, SourceRow } from '../../mapping/types';
 
@@ -77,4 +81,77 @@ export async function issuesOfCode(db: Db, code: number): Promise<CodeIssue[]> {
     [code],
   );
   return result.rows.map((r) => ({ runNumber: Number(r.run_id), batchNo: r.batch_no, severity: r.severity, reason: r.reason, field: r.field, value: r.value }));
+}
+
+/** How many rows the run staged (stg_customer rows it last wrote). */
+export async function countStagedByRun(db: Db, runId: number): Promise<number> {
+  return (await db.query(`SELECT count(*)::int AS n FROM stg_customer WHERE extracted_run_id = $1`, [runId])).rows[0].n;
+}
+
+/** A staged customer's id and code. */
+export interface StagedId {
+  id: string;
+  code: number;
+}
+
+/**
+ * Streams a column of another database (COPY text of one value a line) into a temp table `temp`
+ * (column `id` of `type`) of the staging database, analysed, and runs `body` on it in the same
+ * staging transaction (the temp table is dropped at its end): a whole-table set comparison is then
+ * one hash anti-join there instead of a million index probes. The column's source connection is
+ * held until the body is done.
+ */
+export async function withIdsInStaging<T>(
+  from: Pool,
+  staging: Pool,
+  copyOut: (client: PoolClient) => Readable,
+  { temp, type }: { temp: 'rec_destination_ids' | 'rec_source_codes'; type: 'uuid' | 'integer' },
+  body: (staging: PoolClient) => Promise<T>,
+): Promise<T> {
+  const source = await from.connect();
+  try {
+    return await withTransaction(staging, async (client) => {
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${temp} (id ${type}) ON COMMIT DROP`);
+      await pipeline(copyOut(source), client.query(copyFrom(`COPY ${temp} (id) FROM STDIN`)));
+      await client.query(`ANALYZE ${temp}`);
+      return body(client);
+    });
+  } finally {
+    source.release();
+  }
+}
+
+/** Inside withIdsInStaging(…'rec_destination_ids'…): how many of the ids belong to no staged code. */
+export async function countIdsWithoutStagedCode(staging: PoolClient): Promise<number> {
+  const lost = await staging.query(
+    `SELECT count(*)::int AS n FROM rec_destination_ids d
+         WHERE NOT EXISTS (SELECT 1 FROM customer_uuids u JOIN stg_customer s ON s.customer_code = u.customer_code WHERE u."customerId" = d.id)`,
+  );
+  return lost.rows[0].n;
+}
+
+/** Inside withIdsInStaging(…'rec_source_codes'…): the staged customers whose code the source no longer holds, by code. */
+export async function stagedCodesNotIn(staging: PoolClient): Promise<StagedId[]> {
+  const gone = await staging.query(
+    `SELECT s.customer_code AS code, u."customerId"::text AS id FROM stg_customer s JOIN customer_uuids u USING (customer_code)
+         WHERE NOT EXISTS (SELECT 1 FROM rec_source_codes c WHERE c.id = s.customer_code) ORDER BY s.customer_code`,
+  );
+  return gone.rows.map((r) => ({ id: r.id, code: Number(r.code) }));
+}
+
+/**
+ * Customers whose latest staged row was extracted by another run than `runId` and rejected there
+ * (candidates for stale: the destination may still hold an older row of theirs), by code.
+ */
+export async function rejectedByEarlierRuns(db: Db, runId: number): Promise<StagedId[]> {
+  const candidates = await db.query(
+    `SELECT DISTINCT s.customer_code AS code, u."customerId"::text AS id
+       FROM migration_issue i
+       JOIN stg_customer s ON s.customer_code = i.customer_code AND s.extracted_run_id = i.run_id
+       JOIN customer_uuids u ON u.customer_code = s.customer_code
+       WHERE i.severity = 'REJECT' AND i.run_id <> $1
+       ORDER BY s.customer_code`,
+    [runId],
+  );
+  return candidates.rows.map((r) => ({ id: r.id, code: Number(r.code) }));
 }
