@@ -1,7 +1,7 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { withTransaction } from '../transaction';
 import { ident } from '../copy';
 import type { CompiledMapping, SourceRow } from '../../mapping/types';
@@ -154,4 +154,61 @@ export async function rejectedByEarlierRuns(db: Db, runId: number): Promise<Stag
     [runId],
   );
   return candidates.rows.map((r) => ({ id: r.id, code: Number(r.code) }));
+}
+
+/** The session's temp table a chunk of source rows is COPYed into before it is upserted (shaped as stg_customer's `columns`). */
+export async function createExtractChunkTable(db: PoolClient, columns: readonly string[]): Promise<void> {
+  await db.query(`CREATE TEMP TABLE IF NOT EXISTS extract_chunk AS SELECT ${columns.map(ident).join(', ')} FROM stg_customer WITH NO DATA`);
+}
+
+/** Whether stg_customer holds no row with a key after `after` (null: no row at all). */
+export async function nothingStagedAfter(db: PoolClient, key: string, after: number | null): Promise<boolean> {
+  const above = after === null ? 'true' : `${ident(key)} > ${Number(after)}`;
+  return (await db.query(`SELECT NOT EXISTS (SELECT 1 FROM stg_customer WHERE ${above}) AS direct`)).rows[0].direct;
+}
+
+/** A COPY into stg_customer of rows of `columns` followed by the extracting run's id. */
+export function copyIntoStaged(db: PoolClient, columns: readonly string[]): Writable {
+  return db.query(copyFrom(`COPY stg_customer (${columns.map(ident).join(', ')}, extracted_run_id) FROM STDIN`));
+}
+
+export async function emptyExtractChunk(db: PoolClient): Promise<void> {
+  await db.query('TRUNCATE extract_chunk');
+}
+
+/** A COPY into extract_chunk of rows of `columns`. */
+export function copyIntoExtractChunk(db: PoolClient, columns: readonly string[]): Writable {
+  return db.query(copyFrom(`COPY extract_chunk (${columns.map(ident).join(', ')}) FROM STDIN`));
+}
+
+/**
+ * Stages extract_chunk's rows under `runId`: each replaces the staged row of its key, when `mirror`
+ * (a full run) always, else only where the staged row's watermark is not newer. Answers the rows staged.
+ */
+export async function stageExtractChunk(db: PoolClient, source: { key: string; watermark: string }, columns: readonly string[], runId: number, mirror: boolean): Promise<number> {
+  const { key, watermark } = source;
+  const columnList = columns.map(ident).join(', ');
+  const updates = columns.filter((c) => c !== key).map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ');
+  const upsert = await db.query(
+    `INSERT INTO stg_customer (${columnList}, extracted_run_id)
+           SELECT ${columnList}, $1 FROM extract_chunk
+           ON CONFLICT (${ident(key)}) DO UPDATE SET ${updates}, extracted_run_id = EXCLUDED.extracted_run_id
+           ${mirror ? '' : `WHERE stg_customer.${ident(watermark)} <= EXCLUDED.${ident(watermark)}`}`,
+    [runId],
+  );
+  return upsert.rowCount ?? 0;
+}
+
+/**
+ * The rows the run staged in one chunk's key range (after `afterKey`, up to `uptoKey`; null: open),
+ * `columns` in key order, as COPY text: the form the extraction hashed the source's rows in.
+ */
+export function copyOutStagedRange(db: PoolClient, key: string, columns: readonly string[], runId: number, range: { afterKey: number | null; uptoKey: number | null }): Readable {
+  const k = ident(key);
+  const bounds = [
+    `extracted_run_id = ${Number(runId)}`,
+    range.afterKey === null ? null : `${k} > ${Number(range.afterKey)}`,
+    range.uptoKey === null ? null : `${k} <= ${Number(range.uptoKey)}`,
+  ].filter(Boolean);
+  return db.query(copyTo(`COPY (SELECT ${columns.map(ident).join(', ')} FROM stg_customer WHERE ${bounds.join(' AND ')} ORDER BY ${k}) TO STDOUT`));
 }
