@@ -134,3 +134,13 @@ export async function duplicateKeys(db: Queryable, schema: string, key: TableKey
   );
   return rows.map((r) => r.k);
 }
+
+/** Takes both tables' ACCESS EXCLUSIVE locks inside the caller's transaction, NOWAIT: a session using them fails it with lock_not_available. */
+export async function lockTablesNoWait(db: PoolClient, schema: string, tables: readonly string[]): Promise<void> {
+  await db.query(`LOCK TABLE ${tables.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`);
+}
+
+/** Fresh planner statistics for `tables`. */
+export async function analyzeTables(db: Queryable, schema: string, tables: readonly string[]): Promise<void> {
+  await db.query(`ANALYZE ${tables.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')}`);
+}

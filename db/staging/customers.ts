@@ -212,3 +212,37 @@ export function copyOutStagedRange(db: PoolClient, key: string, columns: readonl
   ].filter(Boolean);
   return db.query(copyTo(`COPY (SELECT ${columns.map(ident).join(', ')} FROM stg_customer WHERE ${bounds.join(' AND ')} ORDER BY ${k}) TO STDOUT`));
 }
+
+/**
+ * Reads one key range of a run's staged rows in key order through a cursor, `fetchRows` at a time,
+ * each row as an array: the mapping's source columns (its order), then customer_uuids' customerId
+ * and customerProfileId (null when the code has none). `visit` sees each fetch's rows before the next.
+ *
+ * The range repeated on customer_uuids lets PostgreSQL merge two index range scans; without it the
+ * planner hashes the whole of customer_uuids for every batch (a scan of millions of rows each).
+ */
+export async function fetchStagedRange(
+  staging: Pool,
+  source: { key: string; columns: readonly string[] },
+  { runId, lo, hi }: { runId: number; lo: number; hi: number },
+  fetchRows: number,
+  visit: (rows: unknown[][]) => void,
+): Promise<void> {
+  const columns = source.columns.map((c) => `s.${ident(c)}`).join(', ');
+  await withTransaction(staging, async (client) => {
+    await client.query({
+      text: `DECLARE staged_range NO SCROLL CURSOR FOR
+             SELECT ${columns}, u."customerId", u."customerProfileId"
+             FROM stg_customer s
+             LEFT JOIN customer_uuids u ON u.customer_code = s.${ident(source.key)} AND u.customer_code BETWEEN $2 AND $3
+             WHERE s.extracted_run_id = $1 AND s.${ident(source.key)} BETWEEN $2 AND $3
+             ORDER BY s.${ident(source.key)}`,
+      values: [runId, lo, hi],
+    });
+    for (;;) {
+      const { rows } = await client.query<unknown[]>({ text: `FETCH ${Number(fetchRows)} FROM staged_range`, rowMode: 'array' });
+      visit(rows);
+      if (rows.length < fetchRows) break;
+    }
+  });
+}

@@ -28,3 +28,41 @@ export async function readDoneBatchFingerprints(db: Db, runId: number): Promise<
   );
   return rows;
 }
+
+/**
+ * Counts a new attempt of a planned batch of a RUNNING run, answering its key range and attempt
+ * number; null when the batch was never planned or the run is no longer running.
+ */
+export async function claimBatchAttempt(db: Db, runId: number, batchNo: number): Promise<{ lo: number; hi: number; attempts: number } | null> {
+  const batch = await db.query(
+    `UPDATE migration_batch b SET attempts = attempts + 1, started_at = now() FROM migration_run r
+       WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi, b.attempts`,
+    [runId, batchNo],
+  );
+  return batch.rows[0] ?? null;
+}
+
+/** The latest attempt number of a batch (undefined when it was never planned). */
+export async function readBatchAttempts(db: Db, runId: number, batchNo: number): Promise<number | undefined> {
+  return (await db.query(`SELECT attempts FROM migration_batch WHERE run_id = $1 AND batch_no = $2`, [runId, batchNo])).rows[0]?.attempts;
+}
+
+/** What a loaded batch records. */
+export interface BatchDone {
+  staged: number;
+  loaded: number;
+  rejected: number;
+  warned: number;
+  byType: Record<string, TypeCounts>;
+  /** The digest of the rows it wrote, which the reconciliation checks the destination against. */
+  expected: BatchDigest;
+  fingerprint: Fingerprint;
+}
+
+export async function recordBatchDone(db: Db, runId: number, batchNo: number, done: BatchDone): Promise<void> {
+  await db.query(
+    `UPDATE migration_batch SET status = 'DONE', staged = $3, loaded = $4, rejected = $5, warned = $6, by_type = $7,
+           expected = $8, fingerprint = $9, error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
+    [runId, batchNo, done.staged, done.loaded, done.rejected, done.warned, done.byType, done.expected, done.fingerprint],
+  );
+}

@@ -60,3 +60,12 @@ export async function readRunDate(db: Db, runId: number): Promise<string> {
   if (!result.rowCount) throw new Error(`run ${runId} does not exist`);
   return result.rows[0].run_date;
 }
+
+/** The load path a run decided on, recorded once (null: not decided yet). */
+export async function readLoadPath<P>(db: Db, runId: number): Promise<P | null> {
+  return ((await db.query(`SELECT load_path FROM migration_run WHERE run_id = $1`, [runId])).rows[0]?.load_path ?? null) as P | null;
+}
+
+export async function recordLoadPath<P>(db: Db, runId: number, path: P): Promise<void> {
+  await db.query(`UPDATE migration_run SET load_path = $2 WHERE run_id = $1`, [runId, path]);
+}
