@@ -3,7 +3,7 @@
  * columns, keys): what `migrate preflight` checks before a window. Read-only; each takes a pool or a
  * client (preflight runs them inside READ ONLY transactions).
  */
-import type { Pool, PoolClient } from 'pg';
+import { escapeIdentifier, type ClientBase, type Pool, type PoolClient } from 'pg';
 
 type Db = Pool | PoolClient;
 
@@ -189,4 +189,14 @@ export async function readTableKeys(db: Db, schema: string, table: string): Prom
   return (await readKeyCatalog(db, schema, [table]))
     .filter((k) => k.kind !== 'i' || (k.plainUnique && !k.backsKey))
     .map((k) => ({ name: k.name, kind: kinds[k.kind], columns: k.columns, references: k.references }));
+}
+
+/** Whether the server holds a database of this name (run as an administrator, by the local stack). */
+export async function databaseExists(db: Pick<ClientBase, 'query'>, name: string): Promise<boolean> {
+  const exists = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  return exists.rowCount !== 0;
+}
+
+export async function createDatabase(db: Pick<ClientBase, 'query'>, name: string): Promise<void> {
+  await db.query(`CREATE DATABASE ${escapeIdentifier(name)}`);
 }
