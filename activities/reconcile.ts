@@ -16,6 +16,8 @@ import { sameDigest, valueDigests } from './value-digest';
 
 const PAGE = 50_000;
 
+type Deps = Pick<ActivityDeps, 'pools' | 'mapping'>;
+
 /** A staged customer: its stable id and source code. */
 type Customer = BatchCustomer;
 
@@ -26,6 +28,114 @@ interface MapContext {
   branches: BranchMap;
 }
 
+/** Adds to `into` the codes of those customers the destination holds (stale, deleted in source). */
+async function addHeld({ pools, mapping }: Deps, customers: readonly Customer[], into: Findings): Promise<void> {
+  for (let from = 0; from < customers.length; from += PAGE) {
+    const page = customers.slice(from, from + PAGE);
+    const heldIds = await heldCustomerIds(pools.destination, mapping.destination, page.map((c) => c.id));
+    for (const c of page) if (heldIds.has(c.id)) into.add(c.code);
+    if (customers.length > PAGE) Context.current().heartbeat();
+  }
+}
+
+/**
+ * The value check of one batch by re-applying the mapping to its staged rows: their digest against
+ * the destination's, and on a difference a row-by-row comparison that names the rows and columns.
+ */
+async function remapBatch(deps: Deps, { runId, runDate, branches }: MapContext, lo: number, hi: number): Promise<BatchCheck> {
+  const { pools, mapping } = deps;
+  const digests = await valueDigests(pools.destination, mapping);
+  const printer = digests.printer();
+  const codeOf = new Map<string, number>();
+  const rejected: Customer[] = [];
+  const { byType } = await mapStagedRange(pools.staging, mapping, { runId, lo, hi }, { runDate, branches: branches.lookup, printer }, (s, result) => {
+    codeOf.set(s.customerId, s.code);
+    if (!result.ok) rejected.push({ id: s.customerId, code: s.code });
+  });
+
+  const check = emptyBatchCheck(byType);
+  await addHeld(deps, rejected, check.stale);
+  const printed = printer.finish();
+  if (sameDigest(printed.digest, await digests.held(printed.ids))) return check;
+
+  // The digests differ: compare row by row to say which rows and columns.
+  const differences = await differingRows(pools.destination, mapping.destination, { customerLines: printed.customerLines.all(), profileLines: printed.profileLines.all() });
+  classifyDifferences(differences, codeOf, check);
+  return check;
+}
+
+/**
+ * The value check of one batch against what its load recorded (migration_batch.expected): the
+ * batch's loaded ids (staged minus rejected) must be exactly the rows the destination holds, with
+ * the recorded digest. Answers null when anything differs: the caller then re-maps the batch.
+ */
+async function checkRecorded(deps: Deps, runId: number, batch: PlannedBatch): Promise<BatchCheck | null> {
+  const { pools, mapping } = deps;
+  if (batch.status !== 'DONE' || !batch.expected || !batch.by_type) return null;
+  const { staged, rejectedCodes } = await batchCustomers(pools.staging, runId, { batchNo: batch.batch_no, lo: batch.lo, hi: batch.hi });
+  const loadedIds = staged.filter((r) => !rejectedCodes.has(r.code)).map((r) => r.id);
+  const rejected = staged.filter((r) => rejectedCodes.has(r.code));
+  const recorded = Object.values(batch.by_type).reduce((t, c) => ({ staged: t.staged + c.staged, loaded: t.loaded + c.loaded, rejected: t.rejected + c.rejected }), { staged: 0, loaded: 0, rejected: 0 });
+  if (recorded.staged !== staged.length || recorded.loaded !== loadedIds.length || recorded.rejected !== rejected.length) return null;
+
+  const digests = await valueDigests(pools.destination, mapping);
+  const check = emptyBatchCheck(batch.by_type);
+  const [held] = await Promise.all([digests.held(loadedIds), addHeld(deps, rejected, check.stale)]);
+  if (!sameDigest(held, batch.expected)) return null;
+  return check;
+}
+
+/** The value check of every batch, `concurrency` at a time: sampled ones re-mapped, the others against their record. */
+async function checkValues(deps: Deps, context: MapContext, batches: readonly PlannedBatch[], fraction: number, concurrency: number): Promise<ValueCheckTally> {
+  const tally = new ValueCheckTally({ batches: batches.length, recorded: 0, remappedSample: 0, remappedOnDifference: 0, remapFraction: fraction });
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const b = batches[next++];
+      const sample = remapSampled(fraction, b.batch_no);
+      const fast = sample ? null : await checkRecorded(deps, context.runId, b);
+      const r = fast ?? (await remapBatch(deps, context, b.lo, b.hi));
+      tally.add(r, fast ? 'recorded' : sample ? 'remappedSample' : 'remappedOnDifference');
+      Context.current().heartbeat({ batchesChecked: next });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  return tally;
+}
+
+/** Destination customers whose id belongs to no staged code. */
+async function findOrphans({ pools, mapping }: Deps): Promise<Findings> {
+  const orphans = new Findings();
+  orphans.count = await withIdsInStaging(pools.destination, pools.staging, (c) => copyOutCustomerIds(c, mapping.destination), { temp: 'rec_destination_ids', type: 'uuid' }, (staging) => {
+    Context.current().heartbeat();
+    return countIdsWithoutStagedCode(staging);
+  });
+  return orphans;
+}
+
+/** Staged codes gone from the source that the destination still holds (never deleted there). */
+async function findDeletedInSource(deps: Deps): Promise<Findings> {
+  const { pools, mapping } = deps;
+  const deleted = new Findings();
+  const gone = await withIdsInStaging(pools.source, pools.staging, (c) => copyOutSourceCodes(c, mapping), { temp: 'rec_source_codes', type: 'integer' }, (staging) => {
+    Context.current().heartbeat();
+    return stagedCodesNotIn(staging);
+  });
+  await addHeld(deps, gone, deleted);
+  return deleted;
+}
+
+/**
+ * Stale customers that this run did not re-read: their latest staged row (extracted by an earlier
+ * run) was rejected there, yet the destination holds them. Contract section 5 lists a stale
+ * customer until a valid row arrives, not only in the run that rejected it.
+ */
+async function findStaleFromEarlierRuns(deps: Deps, runId: number): Promise<Findings> {
+  const stale = new Findings();
+  await addHeld(deps, await rejectedByEarlierRuns(deps.pools.staging, runId), stale);
+  return stale;
+}
+
 /**
  * The end-of-run proof (contract section 5): counts per customer type, ids against customer_uuids,
  * no orphan destination rows, and a value check: every batch's destination rows against the digest
@@ -34,113 +144,8 @@ interface MapContext {
  * found by reconciliationReport (activities/reconcile-report.ts).
  */
 export function createReconcileActivities({ pools, mapping, config }: ActivityDeps) {
-  const dest = mapping.destination;
-  const sourceChecks = createSourceChecks({ pools, mapping });
-
-  /** Adds to `into` the codes of those customers the destination holds (stale, deleted in source). */
-  async function addHeld(customers: readonly Customer[], into: Findings): Promise<void> {
-    for (let from = 0; from < customers.length; from += PAGE) {
-      const page = customers.slice(from, from + PAGE);
-      const heldIds = await heldCustomerIds(pools.destination, dest, page.map((c) => c.id));
-      for (const c of page) if (heldIds.has(c.id)) into.add(c.code);
-      if (customers.length > PAGE) Context.current().heartbeat();
-    }
-  }
-
-  /**
-   * The value check of one batch by re-applying the mapping to its staged rows: their digest against
-   * the destination's, and on a difference a row-by-row comparison that names the rows and columns.
-   */
-  async function remapBatch({ runId, runDate, branches }: MapContext, lo: number, hi: number): Promise<BatchCheck> {
-    const digests = await valueDigests(pools.destination, mapping);
-    const printer = digests.printer();
-    const codeOf = new Map<string, number>();
-    const rejected: Customer[] = [];
-    const { byType } = await mapStagedRange(pools.staging, mapping, { runId, lo, hi }, { runDate, branches: branches.lookup, printer }, (s, result) => {
-      codeOf.set(s.customerId, s.code);
-      if (!result.ok) rejected.push({ id: s.customerId, code: s.code });
-    });
-
-    const check = emptyBatchCheck(byType);
-    await addHeld(rejected, check.stale);
-    const printed = printer.finish();
-    if (sameDigest(printed.digest, await digests.held(printed.ids))) return check;
-
-    // The digests differ: compare row by row to say which rows and columns.
-    const differences = await differingRows(pools.destination, dest, { customerLines: printed.customerLines.all(), profileLines: printed.profileLines.all() });
-    classifyDifferences(differences, codeOf, check);
-    return check;
-  }
-
-  /**
-   * The value check of one batch against what its load recorded (migration_batch.expected): the
-   * batch's loaded ids (staged minus rejected) must be exactly the rows the destination holds, with
-   * the recorded digest. Answers null when anything differs: the caller then re-maps the batch.
-   */
-  async function checkRecorded(runId: number, batch: PlannedBatch): Promise<BatchCheck | null> {
-    if (batch.status !== 'DONE' || !batch.expected || !batch.by_type) return null;
-    const { staged, rejectedCodes } = await batchCustomers(pools.staging, runId, { batchNo: batch.batch_no, lo: batch.lo, hi: batch.hi });
-    const loadedIds = staged.filter((r) => !rejectedCodes.has(r.code)).map((r) => r.id);
-    const rejected = staged.filter((r) => rejectedCodes.has(r.code));
-    const recorded = Object.values(batch.by_type).reduce((t, c) => ({ staged: t.staged + c.staged, loaded: t.loaded + c.loaded, rejected: t.rejected + c.rejected }), { staged: 0, loaded: 0, rejected: 0 });
-    if (recorded.staged !== staged.length || recorded.loaded !== loadedIds.length || recorded.rejected !== rejected.length) return null;
-
-    const digests = await valueDigests(pools.destination, mapping);
-    const check = emptyBatchCheck(batch.by_type);
-    const [held] = await Promise.all([digests.held(loadedIds), addHeld(rejected, check.stale)]);
-    if (!sameDigest(held, batch.expected)) return null;
-    return check;
-  }
-
-  /** The value check of every batch, `concurrency` at a time: sampled ones re-mapped, the others against their record. */
-  async function checkValues(context: MapContext, batches: readonly PlannedBatch[], fraction: number, concurrency: number): Promise<ValueCheckTally> {
-    const tally = new ValueCheckTally({ batches: batches.length, recorded: 0, remappedSample: 0, remappedOnDifference: 0, remapFraction: fraction });
-    let next = 0;
-    const worker = async () => {
-      while (next < batches.length) {
-        const b = batches[next++];
-        const sample = remapSampled(fraction, b.batch_no);
-        const fast = sample ? null : await checkRecorded(context.runId, b);
-        const r = fast ?? (await remapBatch(context, b.lo, b.hi));
-        tally.add(r, fast ? 'recorded' : sample ? 'remappedSample' : 'remappedOnDifference');
-        Context.current().heartbeat({ batchesChecked: next });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-    return tally;
-  }
-
-  /** Destination customers whose id belongs to no staged code. */
-  async function findOrphans(): Promise<Findings> {
-    const orphans = new Findings();
-    orphans.count = await withIdsInStaging(pools.destination, pools.staging, (c) => copyOutCustomerIds(c, dest), { temp: 'rec_destination_ids', type: 'uuid' }, (staging) => {
-      Context.current().heartbeat();
-      return countIdsWithoutStagedCode(staging);
-    });
-    return orphans;
-  }
-
-  /** Staged codes gone from the source that the destination still holds (never deleted there). */
-  async function findDeletedInSource(): Promise<Findings> {
-    const deleted = new Findings();
-    const gone = await withIdsInStaging(pools.source, pools.staging, (c) => copyOutSourceCodes(c, mapping), { temp: 'rec_source_codes', type: 'integer' }, (staging) => {
-      Context.current().heartbeat();
-      return stagedCodesNotIn(staging);
-    });
-    await addHeld(gone, deleted);
-    return deleted;
-  }
-
-  /**
-   * Stale customers that this run did not re-read: their latest staged row (extracted by an earlier
-   * run) was rejected there, yet the destination holds them. Contract section 5 lists a stale
-   * customer until a valid row arrives, not only in the run that rejected it.
-   */
-  async function findStaleFromEarlierRuns(runId: number): Promise<Findings> {
-    const stale = new Findings();
-    await addHeld(await rejectedByEarlierRuns(pools.staging, runId), stale);
-    return stale;
-  }
+  const deps: Deps = { pools, mapping };
+  const sourceChecks = createSourceChecks(deps);
 
   /** The share of batches re-mapped whatever their digests say: the run's setting, else the worker's. */
   const remapFraction = (run: RunToReconcile) => Number(run?.settings?.reconcileRemapFraction ?? config.RECONCILE_REMAP_FRACTION);
@@ -163,10 +168,10 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     };
     // The whole-table checks run alongside the per-batch value check: they all only read.
     const [values, orphans, deletedInSource, staleEarlier, againstSource, futureDated, fingerprints] = await Promise.all([
-      timed('value check', checkValues({ runId, runDate, branches }, batches, fraction, concurrency)),
-      timed('orphans', findOrphans()),
-      timed('deleted in source', findDeletedInSource()),
-      timed('stale from earlier runs', findStaleFromEarlierRuns(runId)),
+      timed('value check', checkValues(deps, { runId, runDate, branches }, batches, fraction, concurrency)),
+      timed('orphans', findOrphans(deps)),
+      timed('deleted in source', findDeletedInSource(deps)),
+      timed('stale from earlier runs', findStaleFromEarlierRuns(deps, runId)),
       timed('staged against the source', sourceChecks.stagedEqualsSource(runId, run.mode, run.extraction)),
       timed('future-dated', sourceChecks.futureDated(runId)),
       timed('fingerprints', sourceChecks.oneFingerprint(runId, run.fingerprint, branches)),
