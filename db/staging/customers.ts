@@ -2,9 +2,15 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { withTransaction } from '../transaction';
 import { ident } from '../copy';
+import { withTransaction } from '../transaction';
 import type { CompiledMapping, SourceRow } from '../../mapping/types';
+
+/**
+ * stg_customer and customer_uuids: the staged source rows and their stable ids. What `explain`
+ * reads of one customer, what the extraction writes chunk by chunk, what the load and the
+ * reconciliation read by key range, and the reconciliation's whole-table set comparisons.
+ */
 
 type Db = Pool | PoolClient;
 
