@@ -1,7 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
-import { bulkObstacles, dropKeys, duplicateKeys, keyDifferences, readKeys, readReferencingKeys, rebuildKeys, type TableKey } from '../db/destination/keys';
-import { ident } from '../db/copy';
+import { deleteCustomerRows, lockBatchWrites } from '../db/destination/customers';
+import { analyzeTables, bulkObstacles, dropKeys, duplicateKeys, keyDifferences, lockTablesNoWait, readKeys, readReferencingKeys, rebuildKeys, type TableKey } from '../db/destination/keys';
+import {
+  markKeysDropped, markKeysFailed, markKeysRestored, readBulkLoadState, readSavedKeyList, readSavedKeys, runsWithKeysLeftDropped, saveKeysOnce,
+} from '../db/staging/bulk-load';
+import { readBatchAttempts } from '../db/staging/datapath-batches';
+import { readLoadPath, recordLoadPath } from '../db/staging/datapath-runs';
+import { readRunMode } from '../db/staging/metrics';
 import { withTransaction } from '../db/transaction';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
@@ -40,15 +46,13 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
 
   /** Whether the run's keys are dropped right now (its batches then replace their rows by id). */
   async function keysDropped(runId: number): Promise<boolean> {
-    const { rows } = await pools.staging.query(`SELECT state FROM migration_bulk_load WHERE run_id = $1`, [runId]);
-    return rows[0]?.state === 'DROPPED';
+    return (await readBulkLoadState(pools.staging, runId)) === 'DROPPED';
   }
 
   /** Why this run takes the upsert path (null: it may take the bulk path). */
   async function upsertReason(runId: number): Promise<string | null> {
     if (config.BULK_LOAD === 'off') return 'BULK_LOAD=off';
-    const run = (await pools.staging.query(`SELECT mode FROM migration_run WHERE run_id = $1`, [runId])).rows[0];
-    if (run?.mode !== 'full') return 'an incremental run upserts into the loaded tables';
+    if ((await readRunMode(pools.staging, runId)) !== 'full') return 'an incremental run upserts into the loaded tables';
     const referencing = await readReferencingKeys(pools.destination, schema, tables);
     if (referencing.length) return `other tables reference the destination tables (${referencing.join(', ')})`;
     const obstacles = await bulkObstacles(pools.destination, schema, tables);
@@ -56,7 +60,7 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
   }
 
   async function recordPath(runId: number, path: LoadPath): Promise<LoadPath> {
-    await pools.staging.query(`UPDATE migration_run SET load_path = $2 WHERE run_id = $1`, [runId, path]);
+    await recordLoadPath(pools.staging, runId, path);
     log('info', 'load path chosen', { runId, path: path.path, reason: path.reason });
     return path;
   }
@@ -68,7 +72,7 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
    * path) and checks them still empty. Keys a terminated earlier run left dropped are rebuilt first.
    */
   async function prepareLoadPath({ runId }: { runId: number }): Promise<LoadPath> {
-    const decided = (await pools.staging.query(`SELECT load_path FROM migration_run WHERE run_id = $1`, [runId])).rows[0]?.load_path as LoadPath | null;
+    const decided = await readLoadPath<LoadPath>(pools.staging, runId);
     if (decided) return decided;
     await restoreLeftBehind(runId);
     const reason = await upsertReason(runId);
@@ -80,15 +84,12 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
 
     // Saved once: a retry after the keys were dropped (a worker lost before it recorded so) must not
     // save the catalog again, which no longer holds them; it goes on with the first save.
-    await pools.staging.query(
-      `INSERT INTO migration_bulk_load (run_id, schema_name, keys, state) VALUES ($1, $2, $3, 'DROPPING') ON CONFLICT (run_id) DO NOTHING`,
-      [runId, schema, JSON.stringify(await readKeys(pools.destination, schema, tables))],
-    );
-    const keys = (await pools.staging.query(`SELECT keys FROM migration_bulk_load WHERE run_id = $1`, [runId])).rows[0].keys as TableKey[];
+    await saveKeysOnce(pools.staging, runId, schema, await readKeys(pools.destination, schema, tables));
+    const keys = await readSavedKeyList(pools.staging, runId);
     try {
       // Fenced like a batch: a prepare left behind by an ended run drops nothing.
       await withTransaction(pools.destination, async (db) => {
-        await db.query(`LOCK TABLE ${tables.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`);
+        await lockTablesNoWait(db, schema, tables);
         const late = await bulkObstacles(db, schema, tables);
         if (late.length) throw Object.assign(new Error(late.join('; ')), { code: 'BULK_OBSTACLE' });
         await dropKeys(db, schema, keys);
@@ -99,20 +100,15 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
       await restoreKeys({ runId }); // nothing dropped by this attempt; an earlier one's drop is undone
       return recordPath(runId, { path: 'upsert', reason: code === LOCK_NOT_AVAILABLE ? 'another session holds a lock on the destination tables' : (err as Error).message });
     }
-    await pools.staging.query(`UPDATE migration_bulk_load SET state = 'DROPPED', dropped_at = now() WHERE run_id = $1`, [runId]);
+    await markKeysDropped(pools.staging, runId);
     return recordPath(runId, { path: 'bulk', reason: `both destination tables were empty: ${keys.length} key(s) dropped, rebuilt after the load` });
   }
 
   /** Keys dropped by an earlier run that ended without rebuilding them (terminated): rebuilt before anything else. */
   async function restoreLeftBehind(runId: number): Promise<void> {
-    const { rows } = await pools.staging.query(
-      `SELECT b.run_id FROM migration_bulk_load b JOIN migration_run r USING (run_id)
-       WHERE b.run_id <> $1 AND b.state <> 'RESTORED' AND r.status <> 'RUNNING' ORDER BY b.run_id`,
-      [runId],
-    );
-    for (const r of rows) {
-      log('warn', 'rebuilding the keys an earlier run left dropped', { runId, earlierRunId: Number(r.run_id) });
-      await restoreKeys({ runId: Number(r.run_id) });
+    for (const earlierRunId of await runsWithKeysLeftDropped(pools.staging, runId)) {
+      log('warn', 'rebuilding the keys an earlier run left dropped', { runId, earlierRunId });
+      await restoreKeys({ runId: earlierRunId });
     }
   }
 
@@ -122,9 +118,9 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
    * good, naming the key and the first values; the definitions stay saved for `repair-constraints`.
    */
   async function restoreKeys({ runId }: { runId: number }): Promise<RestoreResult> {
-    const saved = (await pools.staging.query(`SELECT schema_name, keys, state FROM migration_bulk_load WHERE run_id = $1`, [runId])).rows[0];
+    const saved = await readSavedKeys(pools.staging, runId);
     if (!saved) return { outcome: 'none', keys: 0 };
-    const keys = saved.keys as TableKey[];
+    const keys = saved.keys;
     if (saved.state === 'RESTORED') return { outcome: 'already-restored', keys: keys.length };
     try {
       await rebuildKeys(() => pools.destination.connect(), saved.schema_name, keys, 2);
@@ -132,19 +128,19 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
       const code = (err as { code?: string; constraint?: string }).code;
       if (code !== UNIQUE_VIOLATION && code !== FOREIGN_KEY_VIOLATION) throw err; // retried
       const message = await rebuildFailure(saved.schema_name, keys, err as { constraint?: string; message: string });
-      await pools.staging.query(`UPDATE migration_bulk_load SET state = 'FAILED', error = $2 WHERE run_id = $1`, [runId, message]);
+      await markKeysFailed(pools.staging, runId, message);
       throw ApplicationFailure.nonRetryable(message, FailureType.data);
     }
     const differences = keyDifferences(keys, await readKeys(pools.destination, saved.schema_name, [...new Set(keys.map((k) => k.table))]));
     if (differences.length) {
       const message = `the destination's keys after the rebuild differ from those saved before the bulk load: ${differences.join('; ')}`;
-      await pools.staging.query(`UPDATE migration_bulk_load SET state = 'FAILED', error = $2 WHERE run_id = $1`, [runId, message]);
+      await markKeysFailed(pools.staging, runId, message);
       throw ApplicationFailure.nonRetryable(message, FailureType.schema);
     }
     // Fresh statistics for the tables that were empty when last analysed: the reconciliation's
     // lookups by id and every later run are planned on them.
-    await pools.destination.query(`ANALYZE ${[...new Set(keys.map((k) => k.table))].map((t) => `${ident(saved.schema_name)}.${ident(t)}`).join(', ')}`);
-    await pools.staging.query(`UPDATE migration_bulk_load SET state = 'RESTORED', restored_at = now(), error = NULL WHERE run_id = $1`, [runId]);
+    await analyzeTables(pools.destination, saved.schema_name, [...new Set(keys.map((k) => k.table))]);
+    await markKeysRestored(pools.staging, runId);
     log('info', 'destination keys rebuilt and verified', { runId, keys: keys.length });
     return { outcome: 'restored', keys: keys.length };
   }
@@ -164,12 +160,11 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
    * one may have committed (a scan of the key-less table, only on a retry).
    */
   async function replaceBatchRows(db: PoolClient, { runId, batchNo, attempt, ids }: { runId: number; batchNo: number; attempt: number; ids: readonly string[] }): Promise<void> {
-    await db.query(`SELECT pg_advisory_xact_lock($1::int, $2::int)`, [runId % 2 ** 31, batchNo]);
-    const latest = (await pools.staging.query(`SELECT attempts FROM migration_batch WHERE run_id = $1 AND batch_no = $2`, [runId, batchNo])).rows[0]?.attempts;
+    await lockBatchWrites(db, runId, batchNo);
+    const latest = await readBatchAttempts(pools.staging, runId, batchNo);
     if (latest !== attempt) throw ApplicationFailure.nonRetryable(`attempt ${attempt} of batch ${batchNo} was superseded by attempt ${latest}`, FailureType.runNotActive);
     if (attempt > 1 && ids.length) {
-      await db.query(`DELETE FROM ${ident(schema)}.${ident(mapping.destination.profileTable)} WHERE "customerId" = ANY($1::uuid[])`, [ids]);
-      await db.query(`DELETE FROM ${ident(schema)}.${ident(mapping.destination.customerTable)} WHERE ${ident(mapping.destination.customerKey)} = ANY($1::uuid[])`, [ids]);
+      await deleteCustomerRows(db, mapping.destination, ids);
     }
   }
 

@@ -1,6 +1,8 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
-import { copyBytes, copyIntoTemp, copyRows, ident, qualified, type EncodedLines } from '../db/copy';
+import { copiedAllNew, copyNewRows, heldCustomerIds, nameWritingRun, upsertRows } from '../db/destination/customers';
+import { claimBatchAttempt, recordBatchDone } from '../db/staging/datapath-batches';
+import { replaceBatchIssues } from '../db/staging/datapath-issues';
 import { cancelRequested } from '../lib/heartbeat';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
@@ -13,11 +15,6 @@ import { fingerprintOf } from './fingerprint';
 import { mapStagedRange, readBranches, readRunDate } from './staged';
 import type { BatchResult } from '../contracts';
 import { valueDigests, type PrintedRows } from './value-digest';
-
-/** SQLSTATE unique_violation. */
-const UNIQUE_VIOLATION = '23505';
-
-const ISSUE_COLUMNS = ['run_id', 'batch_no', 'customer_code', 'severity', 'reason', 'field', 'value', 'source_row'] as const;
 
 /** Rejects and warnings of a batch counted by reason code (the issue rows hold severity at 3, reason at 4). */
 function issuesByReason(issues: unknown[][]): { rejectsByReason: Map<string, number>; warningsByReason: Map<string, number> } {
@@ -47,19 +44,6 @@ export function createLoadActivities(deps: ActivityDeps) {
   const { pools, mapping, metrics } = deps;
   const bulk = createBulkLoad(deps);
   const dest = mapping.destination;
-  const customerTable = qualified(dest.schema, dest.customerTable);
-  const profileTable = qualified(dest.schema, dest.profileTable);
-
-  function upsertSql(target: string, temp: string, columns: readonly string[], key: string): string {
-    const cols = columns.map(ident);
-    const nonKey = columns.filter((c) => c !== key).map(ident);
-    // Unchanged rows are not rewritten: re-reading rows (look-back, retries, re-runs) costs no writes.
-    return `INSERT INTO ${target} AS t (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM ${temp}
-      ON CONFLICT (${ident(key)}) DO UPDATE SET ${nonKey.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
-      WHERE (${nonKey.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${c}`).join(', ')})`;
-  }
-  const upsertCustomer = upsertSql(customerTable, 'load_customer', dest.customerColumns, dest.customerKey);
-  const upsertProfile = upsertSql(profileTable, 'load_profile', dest.profileColumns, dest.profileKey);
 
   /**
    * A first load (none of the batch's customers held yet, the whole of a cutover) COPYs the printed
@@ -71,14 +55,12 @@ export function createLoadActivities(deps: ActivityDeps) {
    */
   async function writeDestination(runId: number, { ids, customerLines, profileLines }: PrintedRows, keyless: { batchNo: number; attempt: number } | null): Promise<void> {
     await withTransaction(pools.destination, async (client) => {
-      // Names the writing run in the transaction (auditing triggers can read it): no customer value.
-      await client.query(`SELECT set_config('customer_migration.run_id', $1, true)`, [String(runId)]);
+      await nameWritingRun(client, runId);
       if (keyless) {
         // The bulk path: the tables have no keys now, the batch replaces exactly its own rows.
         await bulk.replaceBatchRows(client, { runId, ...keyless, ids });
-        await copyBytes(client, customerTable, dest.customerColumns, customerLines.all());
-        await copyBytes(client, profileTable, dest.profileColumns, profileLines.all());
-      } else if (!(await copiedAllNew(client, customerLines, profileLines))) {
+        await copyNewRows(client, dest, { customerLines: customerLines.all(), profileLines: profileLines.all() });
+      } else if (!(await copiedAllNew(client, dest, customerLines, profileLines))) {
         await writeHeldAndNew(client, { ids, customerLines, profileLines });
       }
       // A cancelled batch stops here rather than commit (the run waits for it to stop).
@@ -88,36 +70,15 @@ export function createLoadActivities(deps: ActivityDeps) {
 
   /** Where the unique keys refused a plain COPY: customers not held are COPYed, held ones upserted. */
   async function writeHeldAndNew(client: PoolClient, { ids, customerLines, profileLines }: Pick<PrintedRows, 'ids' | 'customerLines' | 'profileLines'>): Promise<void> {
-    const held = await client.query(`SELECT ${ident(dest.customerKey)}::text AS id FROM ${customerTable} WHERE ${ident(dest.customerKey)} = ANY($1::uuid[])`, [ids]);
-    const existing = new Set(held.rows.map((r) => r.id as string));
+    const existing = await heldCustomerIds(client, dest, ids);
     const isNew = (i: number) => !existing.has(ids[i]);
     const isHeld = (i: number) => existing.has(ids[i]);
     if (existing.size < ids.length) {
-      await copyBytes(client, customerTable, dest.customerColumns, customerLines.selected(isNew));
-      await copyBytes(client, profileTable, dest.profileColumns, profileLines.selected(isNew));
+      await copyNewRows(client, dest, { customerLines: customerLines.selected(isNew), profileLines: profileLines.selected(isNew) });
     }
     if (existing.size > 0) {
-      await copyIntoTemp(client, 'load_customer', customerTable, dest.customerColumns, customerLines.selected(isHeld));
-      await client.query(upsertCustomer);
-      await copyIntoTemp(client, 'load_profile', profileTable, dest.profileColumns, profileLines.selected(isHeld));
-      await client.query(upsertProfile);
+      await upsertRows(client, dest, { customerLines: customerLines.selected(isHeld), profileLines: profileLines.selected(isHeld) });
     }
-  }
-
-  /** COPYs all lines as new rows under a savepoint; false (and nothing written) where a unique key refused them. */
-  async function copiedAllNew(client: PoolClient, customerLines: EncodedLines, profileLines: EncodedLines): Promise<boolean> {
-    if (customerLines.length === 0) return true;
-    await client.query('SAVEPOINT all_new');
-    try {
-      await copyBytes(client, customerTable, dest.customerColumns, customerLines.all());
-      await copyBytes(client, profileTable, dest.profileColumns, profileLines.all());
-    } catch (err) {
-      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
-      await client.query('ROLLBACK TO SAVEPOINT all_new');
-      return false;
-    }
-    await client.query('RELEASE SAVEPOINT all_new');
-    return true;
   }
 
   /**
@@ -149,11 +110,7 @@ export function createLoadActivities(deps: ActivityDeps) {
     const started = Date.now();
     // Only a RUNNING run loads: a batch activity left behind by a terminated run must not write
     // over what a newer run loaded.
-    const batch = (await pools.staging.query(
-      `UPDATE migration_batch b SET attempts = attempts + 1, started_at = now() FROM migration_run r
-       WHERE b.run_id = $1 AND b.batch_no = $2 AND r.run_id = b.run_id AND r.status = 'RUNNING' RETURNING b.lo, b.hi, b.attempts`,
-      [runId, batchNo],
-    )).rows[0];
+    const batch = await claimBatchAttempt(pools.staging, runId, batchNo);
     if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, FailureType.runNotActive);
     const { staged, printed, issues, byType, warned, fingerprint } = await mapBatch({ runId, batchNo, lo: batch.lo, hi: batch.hi });
     await writeDestination(runId, printed, (await bulk.keysDropped(runId)) ? { batchNo, attempt: batch.attempts } : null);
@@ -169,13 +126,8 @@ export function createLoadActivities(deps: ActivityDeps) {
       durationMs: Date.now() - started,
     };
     await withTransaction(pools.staging, async (staging) => {
-      await staging.query('DELETE FROM migration_issue WHERE run_id = $1 AND batch_no = $2', [runId, batchNo]);
-      await copyRows(staging, 'migration_issue', ISSUE_COLUMNS, issues);
-      await staging.query(
-        `UPDATE migration_batch SET status = 'DONE', staged = $3, loaded = $4, rejected = $5, warned = $6, by_type = $7,
-           expected = $8, fingerprint = $9, error = NULL, finished_at = now() WHERE run_id = $1 AND batch_no = $2`,
-        [runId, batchNo, result.staged, result.loaded, result.rejected, result.warned, byType, printed.digest, fingerprint],
-      );
+      await replaceBatchIssues(staging, runId, batchNo, issues);
+      await recordBatchDone(staging, runId, batchNo, { staged: result.staged, loaded: result.loaded, rejected: result.rejected, warned: result.warned, byType, expected: printed.digest, fingerprint });
     });
     if (metrics) {
       const mode = await metrics.modeOf(runId, () => readRunMode(pools.staging, runId));

@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
-import { to as copyTo } from 'pg-copy-streams';
-import { ident } from '../db/copy';
+import { readDoneBatchFingerprints } from '../db/staging/datapath-batches';
+import { copyOutStagedRange } from '../db/staging/customers';
+import { readExtractChunks, readFutureDated, type ChunkRecord } from '../db/staging/extract-chunks';
 import type { ActivityDeps } from './deps';
 import { fingerprintDifferences, fingerprintKey, fingerprintOf } from './fingerprint';
 import { compareRowHashes, keyFirstColumns, RowHasher, type RowHashes } from './source-digest';
@@ -11,32 +12,17 @@ import type { ExtractionRecord, Fingerprint, ReconciliationCheck } from '../cont
 
 const EXAMPLES = 20;
 
-interface ChunkRecord {
-  chunk_no: number;
-  after_key: number | null;
-  upto_key: number | null;
-  row_count: number;
-  keys: number[];
-  row_hashes: Buffer;
-}
-
 /** The reconciliation's checks against the source (contract 5.1), beside its checks against staging. */
 export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools' | 'mapping'>) {
-  const key = ident(mapping.source.key);
-  const columnList = keyFirstColumns(mapping.source).map(ident).join(', ');
+  const columns = keyFirstColumns(mapping.source);
 
   /** The staged rows of one chunk's key range that carry this run's id, hashed as the extraction hashed the source's. */
   async function stagedHashes(runId: number, chunk: ChunkRecord): Promise<RowHashes> {
-    const bounds = [
-      `extracted_run_id = ${Number(runId)}`,
-      chunk.after_key === null ? null : `${key} > ${Number(chunk.after_key)}`,
-      chunk.upto_key === null ? null : `${key} <= ${Number(chunk.upto_key)}`,
-    ].filter(Boolean);
     const client = await pools.staging.connect();
     try {
       const hasher = new RowHasher();
       const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
-      await pipeline(client.query(copyTo(`COPY (SELECT ${columnList} FROM stg_customer WHERE ${bounds.join(' AND ')} ORDER BY ${key}) TO STDOUT`)), hasher, sink);
+      await pipeline(copyOutStagedRange(client, mapping.source.key, columns, runId, { afterKey: chunk.after_key, uptoKey: chunk.upto_key }), hasher, sink);
       return hasher.result();
     } finally {
       client.release();
@@ -50,17 +36,14 @@ export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools
    * the run's staged rows the source's snapshot, key by key.
    */
   async function stagedEqualsSource(runId: number, mode: string, extraction: ExtractionRecord | null): Promise<ReconciliationCheck> {
-    const chunks = await pools.staging.query<ChunkRecord>(
-      `SELECT chunk_no, after_key, upto_key, row_count, keys, row_hashes FROM migration_extract_chunk WHERE run_id = $1 ORDER BY chunk_no`,
-      [runId],
-    );
+    const chunks = await readExtractChunks(pools.staging, runId);
     const problems: string[] = [];
     const notStaged: number[] = [];
     const changed: number[] = [];
     const extra: number[] = [];
     let read = 0;
     let previous: number | null | undefined;
-    for (const chunk of chunks.rows) {
+    for (const chunk of chunks) {
       const expectedAfter = previous === undefined ? null : previous;
       if (chunk.after_key !== expectedAfter) problems.push(`chunk ${chunk.chunk_no} starts after key ${chunk.after_key ?? '(start)'}, not after ${expectedAfter ?? '(start)'}`);
       previous = chunk.upto_key;
@@ -71,7 +54,7 @@ export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools
       extra.push(...d.extra);
       Context.current().heartbeat({ sourceChunksChecked: chunk.chunk_no });
     }
-    if (!chunks.rowCount) problems.push('the extraction recorded no chunk');
+    if (!chunks.length) problems.push('the extraction recorded no chunk');
     else if (previous !== null) problems.push(`the chunks end at key ${previous}: the rest of the key range was never read`);
     if (extraction?.sourceCount != null && extraction.sourceCount !== read) problems.push(`the source counted ${extraction.sourceCount} row(s) in the snapshot, the extraction read ${read}`);
     if (notStaged.length) {
@@ -99,16 +82,7 @@ export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools
 
   /** This run's rows whose updated_at lies after the snapshot they were read in: loaded as any other, listed. */
   async function futureDated(runId: number): Promise<{ count: number; examples: number[] }> {
-    const { rows } = await pools.staging.query(
-      `SELECT count(*)::int AS n, (array_agg(s.${key} ORDER BY s.${key}))[1:${EXAMPLES}] AS examples
-       FROM migration_extract_chunk c
-       JOIN LATERAL (SELECT ${key} FROM stg_customer s
-                     WHERE s.extracted_run_id = c.run_id AND (c.after_key IS NULL OR s.${key} > c.after_key)
-                       AND (c.upto_key IS NULL OR s.${key} <= c.upto_key) AND s.${ident(mapping.source.watermark)} > c.snapshot_at) s ON true
-       WHERE c.run_id = $1`,
-      [runId],
-    );
-    return { count: rows[0].n, examples: rows[0].examples ?? [] };
+    return readFutureDated(pools.staging, mapping.source, runId, EXAMPLES);
   }
 
   /**
@@ -117,10 +91,7 @@ export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools
    * branch_map changed mid-run would otherwise give one run two contracts.
    */
   async function oneFingerprint(runId: number, runFingerprint: Fingerprint | null, branches: BranchMap): Promise<ReconciliationCheck> {
-    const { rows } = await pools.staging.query<{ batch_no: number; fingerprint: Fingerprint | null }>(
-      `SELECT batch_no, fingerprint FROM migration_batch WHERE run_id = $1 AND status = 'DONE' ORDER BY batch_no`,
-      [runId],
-    );
+    const rows = await readDoneBatchFingerprints(pools.staging, runId);
     const mine = fingerprintOf(mapping, branches);
     const problems: string[] = [];
     const odd = rows.filter((b) => fingerprintKey(b.fingerprint) !== fingerprintKey(runFingerprint));

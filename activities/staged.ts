@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { ident } from '../db/copy';
-import { withTransaction } from '../db/transaction';
+import { readBranchRows } from '../db/staging/branch-map';
+import { fetchStagedRange } from '../db/staging/customers';
+import { readRunDate } from '../db/staging/datapath-runs';
 import type { BranchLookup, BranchRef, CompiledMapping, MapResult, SourceRow } from '../mapping/types';
 import type { TypeCounts } from '../contracts';
-import type { RowPrinter } from './value-digest';
+import type { RowPrinter } from '../db/pg-text';
 
 export interface StagedRow {
   code: number;
@@ -19,49 +20,31 @@ const FETCH_ROWS = 1000;
 /**
  * Visits one key range of a run's staged rows, in key order, with their stable ids. Load and
  * reconciliation both read through here, so the value check sees exactly what the load saw. The
- * rows come through a cursor, a thousand at a time: the caller keeps what it makes of them (COPY
- * lines), never the parsed rows of the whole batch.
- *
- * The range repeated on customer_uuids lets PostgreSQL merge two index range scans; without it the
- * planner hashes the whole of customer_uuids for every batch (a scan of millions of rows each).
+ * rows come through a cursor, a thousand at a time (db/staging/customers.ts fetchStagedRange): the
+ * caller keeps what it makes of them (COPY lines), never the parsed rows of the whole batch.
  * (Reading through COPY TO with a hand parser was measured too: slower than pg's row parser.)
  */
 export async function eachStagedRow(
   staging: Pool,
   mapping: CompiledMapping,
-  { runId, lo, hi }: { runId: number; lo: number; hi: number },
+  range: { runId: number; lo: number; hi: number },
   visit: (row: StagedRow) => void,
 ): Promise<number> {
-  const key = mapping.source.key;
-  const columns = mapping.source.columns.map((c) => `s.${ident(c)}`).join(', ');
+  // Rows as arrays, each SourceRow built once as one object literal (object rows made pg build one
+  // object by keyed stores and us a copy without the id columns: ~5 µs a row).
+  const keyAt = mapping.source.columns.indexOf(mapping.source.key);
+  const idAt = mapping.source.columns.length;
   let count = 0;
-  await withTransaction(staging, async (client) => {
-    await client.query({
-      text: `DECLARE staged_range NO SCROLL CURSOR FOR
-             SELECT ${columns}, u."customerId", u."customerProfileId"
-             FROM stg_customer s
-             LEFT JOIN customer_uuids u ON u.customer_code = s.${ident(key)} AND u.customer_code BETWEEN $2 AND $3
-             WHERE s.extracted_run_id = $1 AND s.${ident(key)} BETWEEN $2 AND $3
-             ORDER BY s.${ident(key)}`,
-      values: [runId, lo, hi],
-    });
-    // Rows as arrays, each SourceRow built once as one object literal (object rows made pg build one
-    // object by keyed stores and us a copy without the id columns: ~5 µs a row).
-    const keyAt = mapping.source.columns.indexOf(key);
-    const idAt = mapping.source.columns.length;
-    for (;;) {
-      const { rows } = await client.query<unknown[]>({ text: `FETCH ${FETCH_ROWS} FROM staged_range`, rowMode: 'array' });
-      for (const values of rows) {
-        const row = mapping.sourceRow(values);
-        const code = Number(values[keyAt]);
-        const customerId = values[idAt] as string | null;
-        const customerProfileId = values[idAt + 1] as string | null;
-        if (!customerId || !customerProfileId) throw new Error(`staged code ${code} has no customer_uuids row (assignUuids did not run for run ${runId})`);
-        visit({ code, row, customerId, customerProfileId });
-      }
-      count += rows.length;
-      if (rows.length < FETCH_ROWS) break;
+  await fetchStagedRange(staging, mapping.source, range, FETCH_ROWS, (rows) => {
+    for (const values of rows) {
+      const row = mapping.sourceRow(values);
+      const code = Number(values[keyAt]);
+      const customerId = values[idAt] as string | null;
+      const customerProfileId = values[idAt + 1] as string | null;
+      if (!customerId || !customerProfileId) throw new Error(`staged code ${code} has no customer_uuids row (assignUuids did not run for run ${range.runId})`);
+      visit({ code, row, customerId, customerProfileId });
     }
+    count += rows.length;
   });
   return count;
 }
@@ -104,22 +87,16 @@ export interface BranchMap {
 
 /** branch_map is small reference data: read whole, keyed by code as stored. */
 export async function readBranches(staging: Pool | PoolClient): Promise<BranchMap> {
-  const result = await staging.query<{ branch_code: string; branch_id: string; branch_name: string }>(
-    'SELECT branch_code, branch_id::text, branch_name FROM branch_map ORDER BY branch_code COLLATE "C"',
-  );
+  const rows = await readBranchRows(staging);
   const digest = createHash('sha256');
-  for (const b of result.rows) digest.update(`${b.branch_code}\t${b.branch_id}\t${b.branch_name}\n`);
+  for (const b of rows) digest.update(`${b.branch_code}\t${b.branch_id}\t${b.branch_name}\n`);
   return {
-    lookup: new Map<string, BranchRef>(result.rows.map((b) => [b.branch_code, { branchId: b.branch_id, branchName: b.branch_name }])),
+    lookup: new Map<string, BranchRef>(rows.map((b) => [b.branch_code, { branchId: b.branch_id, branchName: b.branch_name }])),
     sha256: digest.digest('hex'),
   };
 }
 
-/** The run's "today" for the mapping's date rules, as 'YYYY-MM-DD'. */
-export async function readRunDate(staging: Pool, runId: number): Promise<string> {
-  const result = await staging.query(`SELECT run_date::text AS run_date FROM migration_run WHERE run_id = $1`, [runId]);
-  if (!result.rowCount) throw new Error(`run ${runId} does not exist`);
-  return result.rows[0].run_date;
-}
+/** The run's "today" for the mapping's date rules (kept here for its callers). */
+export { readRunDate };
 
 export const UNKNOWN_TYPE = 'UNKNOWN';

@@ -3,7 +3,7 @@
  * columns, keys): what `migrate preflight` checks before a window. Read-only; each takes a pool or a
  * client (preflight runs them inside READ ONLY transactions).
  */
-import type { Pool, PoolClient } from 'pg';
+import { escapeIdentifier, type ClientBase, type Pool, type PoolClient } from 'pg';
 
 type Db = Pool | PoolClient;
 
@@ -107,6 +107,16 @@ export async function readTableColumns(db: Db, schema: string, table: string): P
   return result.rows.map((r) => ({ name: r.name, type: r.type, baseType: r.base_type, maxLength: r.max_length, notNull: r.not_null, hasDefault: r.has_default }));
 }
 
+/** information_schema's data_type (a domain's base type) of each column of `tables` in `schema`. */
+export async function readColumnDataTypes(db: Db, schema: string, tables: readonly [string, string]): Promise<{ table_name: string; column_name: string; data_type: string }[]> {
+  const [first, second] = tables;
+  const result = await db.query<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name IN ($2, $3)`,
+    [schema, first, second],
+  );
+  return result.rows;
+}
+
 export interface KeyConstraint {
   name: string;
   kind: 'PRIMARY KEY' | 'UNIQUE' | 'FOREIGN KEY';
@@ -115,31 +125,78 @@ export interface KeyConstraint {
   references: { table: string; columns: string[] } | null;
 }
 
-/** A table's primary key, unique constraints, unique indexes (without a predicate) and foreign keys. */
-export async function readTableKeys(db: Db, schema: string, table: string): Promise<KeyConstraint[]> {
+/**
+ * Every key of `tables` (names in `schema`) as the catalog holds it, sorted by table and name: the
+ * primary, unique and foreign key constraints, and every index, each with its definition as the
+ * catalog prints it (pg_get_constraintdef / pg_get_indexdef) and its columns. The one reader of keys:
+ * preflight (readTableKeys) and the bulk path (db/destination/keys.ts readKeys) take what they need.
+ */
+export interface CatalogKey {
+  table: string;
+  name: string;
+  /** pg_constraint.contype ('p', 'u', 'f'), or 'i' for an index. */
+  kind: 'p' | 'u' | 'f' | 'i';
+  definition: string;
+  columns: string[];
+  /** For a foreign key: the referenced table (schema.table, unquoted) and columns. */
+  references: { table: string; columns: string[] } | null;
+  /** An index: unique, without a predicate or an expression. */
+  plainUnique: boolean;
+  /** An index that some constraint uses (conindid). */
+  backsConstraint: boolean;
+  /** An index that a primary key or unique constraint uses. */
+  backsKey: boolean;
+}
+
+export async function readKeyCatalog(db: Db, schema: string, tables: readonly string[]): Promise<CatalogKey[]> {
   const result = await db.query(
-    `WITH t AS (SELECT to_regclass(format('%I.%I', $1::text, $2::text)) AS oid)
-     SELECT con.conname AS name, con.contype AS kind,
-            ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i)::text[] AS columns,
-            CASE WHEN con.contype = 'f' THEN format('%s.%s', rn.nspname, rc.relname) END AS ref_table,
-            CASE WHEN con.contype = 'f' THEN ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i)::text[] END AS ref_columns
-       FROM pg_constraint con JOIN t ON con.conrelid = t.oid
-       LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-      WHERE con.contype IN ('p', 'u', 'f')
+    `SELECT c.relname AS "table", k.conname AS name, k.contype::text AS kind, pg_get_constraintdef(k.oid) AS definition,
+            ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, i) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i)::text[] AS columns,
+            CASE WHEN k.contype = 'f' THEN format('%s.%s', rn.nspname, rc.relname) END AS ref_table,
+            CASE WHEN k.contype = 'f' THEN ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, i) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i)::text[] END AS ref_columns,
+            false AS plain_unique, false AS backs_constraint, false AS backs_key
+     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_class rc ON rc.oid = k.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+     WHERE n.nspname = $1 AND c.relname = ANY($2) AND k.contype IN ('p', 'u', 'f')
      UNION ALL
-     SELECT ic.relname, 'i',
-            ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[],
-            NULL, NULL
-       FROM pg_index i JOIN t ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid
-      WHERE i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
-        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u'))`,
-    [schema, table],
+     SELECT c.relname, i.relname, 'i', pg_get_indexdef(x.indexrelid),
+            ARRAY(SELECT a.attname FROM unnest(x.indkey::int2[]) WITH ORDINALITY u(n, o) JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = u.n ORDER BY u.o)::text[],
+            NULL, NULL,
+            x.indisunique AND x.indpred IS NULL AND x.indexprs IS NULL,
+            EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid),
+            EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u'))
+     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = ANY($2)
+     ORDER BY 1, 2`,
+    [schema, tables],
   );
-  const kinds = { p: 'PRIMARY KEY', u: 'UNIQUE', i: 'UNIQUE', f: 'FOREIGN KEY' } as const;
   return result.rows.map((r) => ({
+    table: r.table,
     name: r.name,
-    kind: kinds[r.kind as keyof typeof kinds],
+    kind: r.kind,
+    definition: r.definition,
     columns: r.columns,
     references: r.kind === 'f' ? { table: r.ref_table, columns: r.ref_columns } : null,
+    plainUnique: r.plain_unique,
+    backsConstraint: r.backs_constraint,
+    backsKey: r.backs_key,
   }));
+}
+
+/** A table's primary key, unique constraints, unique indexes (without a predicate) and foreign keys. */
+export async function readTableKeys(db: Db, schema: string, table: string): Promise<KeyConstraint[]> {
+  const kinds = { p: 'PRIMARY KEY', u: 'UNIQUE', i: 'UNIQUE', f: 'FOREIGN KEY' } as const;
+  return (await readKeyCatalog(db, schema, [table]))
+    .filter((k) => k.kind !== 'i' || (k.plainUnique && !k.backsKey))
+    .map((k) => ({ name: k.name, kind: kinds[k.kind], columns: k.columns, references: k.references }));
+}
+
+/** Whether the server holds a database of this name (run as an administrator, by the local stack). */
+export async function databaseExists(db: Pick<ClientBase, 'query'>, name: string): Promise<boolean> {
+  const exists = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  return exists.rowCount !== 0;
+}
+
+export async function createDatabase(db: Pick<ClientBase, 'query'>, name: string): Promise<void> {
+  await db.query(`CREATE DATABASE ${escapeIdentifier(name)}`);
 }

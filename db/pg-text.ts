@@ -1,4 +1,5 @@
-import { copyEscape } from './copy';
+import { createHash } from 'node:crypto';
+import { copyEscape, EncodedLines } from './copy';
 
 /**
  * COPY text lines that PostgreSQL can print back, byte for byte, from the rows it stores: each
@@ -153,5 +154,75 @@ export function linePrinter(columns: readonly { name: string; dataType: string }
       return parts.join('');
     },
     sql: columns.map((c) => fieldSql(quote(c.name), c.dataType)).join(` || E'\\t' || `) + ` || E'\\n'`,
+  };
+}
+
+/** A batch's rows in both destination tables, summed up: row counts and SHA-256 digests. */
+export interface BatchDigest {
+  customers: number;
+  customerDigest: string;
+  profiles: number;
+  profileDigest: string;
+}
+
+/** Mapped rows as COPY text lines in customer-id order, with their digest. */
+export interface PrintedRows {
+  /** Customer ids (lower case) in line order. */
+  ids: string[];
+  /** Each table's lines, encoded once: the digest is of their bytes, and a COPY sends the same bytes. */
+  customerLines: EncodedLines;
+  profileLines: EncodedLines;
+  digest: BatchDigest;
+}
+
+/** Prints mapped rows one by one as they are mapped; `finish` sorts them into id order and digests them. */
+export interface RowPrinter {
+  /** A customer row and its profile row (values in the mapping's destination column order). */
+  add(customer: readonly unknown[], profile: readonly unknown[]): void;
+  finish(): PrintedRows;
+}
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Printers of batches of customer and profile rows (each batch's lines what a load COPYs and what
+ * its digest sums up); `customerKeyAt` is where a customer row holds its id.
+ */
+export function rowPrinters(customer: LinePrinter, profile: LinePrinter, customerKeyAt: number): () => RowPrinter {
+  let customerBytes = 1 << 16;
+  let profileBytes = 1 << 16;
+  return () => {
+    const keys: string[] = [];
+    // Sized as the largest batch so far: growing a buffer of megabytes again for every batch
+    // churned external memory, which V8 answers with full collections.
+    const customerLines = new EncodedLines(customerBytes);
+    const profileLines = new EncodedLines(profileBytes);
+    return {
+      add(customerRow, profileRow) {
+        keys.push(String(customerRow[customerKeyAt]).toLowerCase());
+        customerLines.push(customer.line(customerRow));
+        profileLines.push(profile.line(profileRow));
+      },
+      finish() {
+        // Lines in id order: the digest's order, and the order in which the id indexes (customer's
+        // key, customer_profile.customerId) take them best (measured: 118 s against 132 s in key order at 1M).
+        const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+        const sortedCustomers = customerLines.reordered(order);
+        const sortedProfiles = profileLines.reordered(order);
+        customerBytes = Math.max(customerBytes, customerLines.byteLength);
+        profileBytes = Math.max(profileBytes, profileLines.byteLength);
+        return {
+          ids: order.map((i) => keys[i]),
+          customerLines: sortedCustomers,
+          profileLines: sortedProfiles,
+          digest: {
+            customers: sortedCustomers.length,
+            customerDigest: sha256(sortedCustomers.all()),
+            profiles: sortedProfiles.length,
+            profileDigest: sha256(sortedProfiles.all()),
+          },
+        };
+      },
+    };
   };
 }

@@ -30,6 +30,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig, PROJECT_ROOT } from '../config/env';
+import { createDatabase, databaseExists } from '../db/catalog';
 import { applyDdl, migrateStaging } from '../db/migrate';
 import { DATA_DIR, localPgDataPlace, LOG_DIR, OsIds, postgresOsUser, preparePgDataPlace, systemStateBase } from './places';
 import { assertPortFree, isPortOpen } from './ports';
@@ -361,9 +362,8 @@ export async function ensureDatabases(adminUrl: string, names: string[]): Promis
   const created: string[] = [];
   try {
     for (const name of [...new Set(names)]) {
-      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (exists.rowCount === 0) {
-        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+      if (!(await databaseExists(client, name))) {
+        await createDatabase(client, name);
         created.push(name);
       }
     }

@@ -5,9 +5,11 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Client } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { Client, Pool } from 'pg';
 import { applyDdl, migrateStaging } from '../db/migrate';
+import { analyzeSeedTable, copyIntoSeedTable, emptySeedTable, mutateSeedRows, seedCodesTaken } from '../db/source/seed';
+import { upsertBranchRows } from '../db/staging/branch-map';
+import { inTransaction } from '../db/transaction';
 import { BRANCH_CODES, CopyEncoder, EFZ_COLUMNS, generateBranches, generateRow, Rng, type BranchRow } from './synthetic';
 
 export const DEFAULT_SEED = 1;
@@ -40,8 +42,10 @@ function checkInt(name: string, value: number, min: number, max: number): void {
   }
 }
 
+const connection = (url: string, role: string) => ({ connectionString: url, application_name: `customer-migration:seed-${role}`, options: '-c TimeZone=UTC' });
+
 function client(url: string, role: string): Client {
-  return new Client({ connectionString: url, application_name: `customer-migration:seed-${role}`, options: '-c TimeZone=UTC' });
+  return new Client(connection(url, role));
 }
 
 /** COPY text data for codes startCode … startCode + count - 1, in Buffers of ~256 KB, generated lazily. */
@@ -61,13 +65,7 @@ export async function upsertBranches(stagingUrl: string, branches: readonly Bran
   const staging = client(stagingUrl, 'staging');
   await staging.connect();
   try {
-    const result = await staging.query(
-      `INSERT INTO branch_map (branch_code, branch_id, branch_name)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[])
-       ON CONFLICT (branch_code) DO UPDATE SET branch_id = EXCLUDED.branch_id, branch_name = EXCLUDED.branch_name`,
-      [branches.map((b) => b.branch_code), branches.map((b) => b.branch_id), branches.map((b) => b.branch_name)],
-    );
-    return result.rowCount ?? branches.length;
+    return (await upsertBranchRows(staging, branches)) ?? branches.length;
   } finally {
     await staging.end();
   }
@@ -95,39 +93,33 @@ export async function seedSource(opts: SeedOptions): Promise<SeedResult> {
   await migrateStaging(opts.stagingUrl);
   const branches = await upsertBranches(opts.stagingUrl);
 
-  const source = client(opts.sourceUrl, 'source');
-  await source.connect();
+  // One connection, taken from a pool of one so that its transaction goes through inTransaction.
+  const pool = new Pool({ ...connection(opts.sourceUrl, 'source'), max: 1 });
   try {
-    await source.query('BEGIN');
+    const source = await pool.connect();
     try {
-      if (truncate) {
-        await source.query('TRUNCATE efz_customer');
-      } else if (opts.rows > 0) {
-        const last = startCode + opts.rows - 1;
-        const taken = await source.query<{ n: string; lo: number | null; hi: number | null }>(
-          'SELECT count(*) AS n, min(customer_code) AS lo, max(customer_code) AS hi FROM efz_customer WHERE customer_code BETWEEN $1 AND $2',
-          [startCode, last],
-        );
-        const { n, lo, hi } = taken.rows[0];
-        if (Number(n) > 0) {
-          throw new Error(
-            `efz_customer already holds ${n} of the codes ${startCode}–${last} (${lo}–${hi}): ` +
-              'choose a --start-code past the existing codes, or let the seed truncate the table',
-          );
+      await inTransaction(source, async () => {
+        if (truncate) {
+          await emptySeedTable(source);
+        } else if (opts.rows > 0) {
+          const last = startCode + opts.rows - 1;
+          const { n, lo, hi } = await seedCodesTaken(source, startCode, last);
+          if (Number(n) > 0) {
+            throw new Error(
+              `efz_customer already holds ${n} of the codes ${startCode}–${last} (${lo}–${hi}): ` +
+                'choose a --start-code past the existing codes, or let the seed truncate the table',
+            );
+          }
         }
-      }
-      const columns = EFZ_COLUMNS.join(', ');
-      const copySql = `COPY efz_customer (${columns}) FROM STDIN${truncate ? ' WITH (FREEZE)' : ''}`;
-      await pipeline(Readable.from(copyChunks(seed, startCode, opts.rows)), source.query(copyFrom(copySql)));
-      await source.query('COMMIT');
-    } catch (err) {
-      await source.query('ROLLBACK').catch(() => undefined);
-      throw err;
+        await pipeline(Readable.from(copyChunks(seed, startCode, opts.rows)), copyIntoSeedTable(source, EFZ_COLUMNS, truncate));
+      });
+      // Fresh statistics, so that the extract's first plans are sane.
+      await analyzeSeedTable(source);
+    } finally {
+      source.release();
     }
-    // Fresh statistics, so that the extract's first plans are sane.
-    await source.query('ANALYZE efz_customer');
   } finally {
-    await source.end();
+    await pool.end();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { rows: opts.rows, branches, seconds };
@@ -159,33 +151,7 @@ export async function mutateSource(opts: MutateOptions): Promise<{ updated: numb
   const source = client(opts.sourceUrl, 'source');
   await source.connect();
   try {
-    const result = await source.query(
-      `WITH base AS MATERIALIZED (
-         SELECT greatest(clock_timestamp(), (SELECT max(updated_at) FROM efz_customer) + interval '1 microsecond') AS t0
-       ),
-       picked AS MATERIALIZED (
-         SELECT customer_code, h,
-                ('x' || substr(md5($1::text || ':' || customer_code::text || ':' || updated_at::text), 1, 8))::bit(32)::bigint AS h2,
-                row_number() OVER (ORDER BY customer_code) AS rn
-         FROM (SELECT customer_code, updated_at,
-                      ('x' || substr(md5($1::text || ':' || customer_code::text), 1, 8))::bit(32)::bigint AS h
-               FROM efz_customer) s
-         WHERE h < $2::bigint
-       )
-       UPDATE efz_customer c SET
-         address_line1 = (1 + (p.h2 % 250))::text || ' ' || ($3::text[])[1 + ((p.h2 / 250) % array_length($3::text[], 1))::int],
-         phone = '0803' || lpad(((p.h2 / 7) % 10000000)::text, 7, '0'),
-         kyc_level = (coalesce(c.kyc_level, 0) % 3) + 1,
-         risk_rating = CASE upper(btrim(coalesce(c.risk_rating, ''))) WHEN 'LOW' THEN 'Medium' WHEN 'MEDIUM' THEN 'high' ELSE 'Low' END,
-         status = CASE WHEN p.h % 10 = 0 THEN CASE WHEN upper(btrim(coalesce(c.status, ''))) = 'ACTIVE' THEN 'Dormant' ELSE 'active' END
-                       ELSE c.status END,
-         updated_at = b.t0 + p.rn * interval '1 microsecond'
-       FROM picked p
-       CROSS JOIN base b
-       WHERE c.customer_code = p.customer_code`,
-      [seed, threshold, streets],
-    );
-    return { updated: result.rowCount ?? 0 };
+    return { updated: await mutateSeedRows(source, seed, threshold, streets) };
   } finally {
     await source.end();
   }

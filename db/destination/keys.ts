@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { readKeyCatalog } from '../catalog';
 import { ident, qualified } from '../copy';
 
 type Queryable = Pool | PoolClient;
@@ -19,22 +20,12 @@ export interface TableKey {
 /** Keys in the order they are rebuilt: primary and unique first (a foreign key needs its target's), then the rest. */
 const REBUILD_ORDER: Record<TableKey['kind'], number> = { primary: 0, unique: 1, index: 2, foreign: 3 };
 
-/** The keys of `tables` (names in `schema`), sorted by table and name. */
+/** The keys of `tables` (names in `schema`), sorted by table and name: constraints, and the indexes no constraint uses. */
 export async function readKeys(db: Queryable, schema: string, tables: readonly string[]): Promise<TableKey[]> {
-  const { rows } = await db.query<TableKey>(
-    `SELECT c.relname AS "table", k.conname AS name,
-            CASE k.contype WHEN 'p' THEN 'primary' WHEN 'u' THEN 'unique' ELSE 'foreign' END AS kind,
-            pg_get_constraintdef(k.oid) AS definition
-     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relname = ANY($2) AND k.contype IN ('p', 'u', 'f')
-     UNION ALL
-     SELECT c.relname, i.relname, 'index', pg_get_indexdef(x.indexrelid)
-     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relname = ANY($2) AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
-     ORDER BY 1, 2`,
-    [schema, tables],
-  );
-  return rows;
+  const kinds = { p: 'primary', u: 'unique', f: 'foreign', i: 'index' } as const;
+  return (await readKeyCatalog(db, schema, tables))
+    .filter((k) => k.kind !== 'i' || !k.backsConstraint)
+    .map((k) => ({ table: k.table, name: k.name, kind: kinds[k.kind], definition: k.definition }));
 }
 
 /** Foreign keys of other tables that point at `tables`: a bulk load cannot drop their targets' keys. */
@@ -133,4 +124,14 @@ export async function duplicateKeys(db: Queryable, schema: string, key: TableKey
     `SELECT (${columns})::text AS k FROM ${qualified(schema, key.table)} GROUP BY ${columns} HAVING count(*) > 1 ORDER BY 1 LIMIT ${Number(limit)}`,
   );
   return rows.map((r) => r.k);
+}
+
+/** Takes both tables' ACCESS EXCLUSIVE locks inside the caller's transaction, NOWAIT: a session using them fails it with lock_not_available. */
+export async function lockTablesNoWait(db: PoolClient, schema: string, tables: readonly string[]): Promise<void> {
+  await db.query(`LOCK TABLE ${tables.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`);
+}
+
+/** Fresh planner statistics for `tables`. */
+export async function analyzeTables(db: Queryable, schema: string, tables: readonly string[]): Promise<void> {
+  await db.query(`ANALYZE ${tables.map((t) => `${ident(schema)}.${ident(t)}`).join(', ')}`);
 }
