@@ -5,8 +5,8 @@ import { analyzeTables, bulkObstacles, dropKeys, duplicateKeys, keyDifferences, 
 import {
   markKeysDropped, markKeysFailed, markKeysRestored, readBulkLoadState, readSavedKeyList, readSavedKeys, runsWithKeysLeftDropped, saveKeysOnce,
 } from '../db/staging/bulk-load';
-import { readBatchAttempts } from '../db/staging/datapath-batches';
-import { readLoadPath, recordLoadPath } from '../db/staging/datapath-runs';
+import { readBatchAttempts } from '../db/staging/batches';
+import { readLoadPath, recordLoadPath } from '../db/staging/runs';
 import { readRunMode } from '../db/staging/metrics';
 import { withTransaction } from '../db/transaction';
 import { log } from '../lib/log';

@@ -4,15 +4,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
 import { copyOutChunk, copyOutChunkForRun, countRowsSince } from '../db/source/customers';
 import { inSourceSnapshot } from '../db/source/snapshot';
-import { markExtracting, readRunStatus, recordExtractedIfRunning, saveExtraction } from '../db/staging/datapath-runs';
+import { markExtracting, readRunStatus, recordExtractedIfRunning, saveExtraction } from '../db/staging/runs';
 import { copyIntoExtractChunk, copyIntoStaged, createExtractChunkTable, emptyExtractChunk, nothingStagedAfter, stageExtractChunk } from '../db/staging/customers';
 import { readExtractChunkTotals, recordExtractChunk, type ExtractChunkTotals } from '../db/staging/extract-chunks';
 import { inTransaction } from '../db/transaction';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
-import { FailureType } from '../contracts';
+import { FailureType, type ExtractionRecord, type ExtractResult } from '../contracts';
 import { keyFirstColumns, RowHasher } from './source-digest';
-import type { ExtractionRecord, ExtractResult } from '../contracts';
 
 /** Heartbeat details (progress for the UI); a retry resumes from what staging recorded. */
 interface ExtractProgress {

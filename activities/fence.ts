@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { inTransaction, type Commit } from '../db/transaction';
+import { commitPlain, inTransaction, type Commit } from '../db/transaction';
 import { FailureType } from '../contracts';
 import { shareLockOfRun } from '../db/staging/locks';
 
@@ -21,7 +21,7 @@ export function commitWhileRunHoldsLock(staging: Pool, runId: number): Commit {
         if (!(await shareLockOfRun(client, runId))) {
           throw ApplicationFailure.nonRetryable(`run ${runId} no longer holds the pipeline lock: its batch commits nothing`, FailureType.runNotActive);
         }
-        await destination.query('COMMIT');
+        await commitPlain(destination);
       });
     } finally {
       client.release();

@@ -1,20 +1,21 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
 import { copiedAllNew, copyNewRows, heldCustomerIds, nameWritingRun, upsertRows } from '../db/destination/customers';
-import { claimBatchAttempt, recordBatchDone } from '../db/staging/datapath-batches';
-import { replaceBatchIssues } from '../db/staging/datapath-issues';
+import { claimBatchAttempt, recordBatchDone } from '../db/staging/batches';
+import { replaceBatchIssues } from '../db/staging/issues';
 import { cancelRequested } from '../lib/heartbeat';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import { readRunMode } from '../db/staging/metrics';
 import type { ActivityDeps } from './deps';
-import { FailureType } from '../contracts';
+import { FailureType, type BatchResult } from '../contracts';
 import { createBulkLoad } from './bulk-load';
 import { commitWhileRunHoldsLock } from './fence';
 import { fingerprintOf } from './fingerprint';
-import { mapStagedRange, readBranches, readRunDate } from './staged';
-import type { BatchResult } from '../contracts';
-import { valueDigests, type PrintedRows } from './value-digest';
+import { readRunDate } from '../db/staging/runs';
+import { mapStagedRange, readBranches } from './staged';
+import type { PrintedRows } from '../db/pg-text';
+import { valueDigests } from './value-digest';
 
 /** Rejects and warnings of a batch counted by reason code (the issue rows hold severity at 3, reason at 4). */
 function issuesByReason(issues: unknown[][]): { rejectsByReason: Map<string, number>; warningsByReason: Map<string, number> } {

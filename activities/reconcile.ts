@@ -2,15 +2,14 @@ import { Context } from '@temporalio/activity';
 import { copyOutCustomerIds, heldCustomerIds } from '../db/destination/customers';
 import { differingRows } from '../db/destination/value-check';
 import { copyOutSourceCodes } from '../db/source/customers';
-import { batchCustomers, type BatchCustomer } from '../db/staging/batches';
-import { readPlannedBatches, type PlannedBatch } from '../db/staging/datapath-batches';
-import { markReconciling, readRunToReconcile, saveReconciliation, type RunToReconcile } from '../db/staging/datapath-runs';
+import { batchCustomers, type BatchCustomer, readPlannedBatches, type PlannedBatch } from '../db/staging/batches';
+import { readRunToReconcile, saveReconciliation, setRunPhase, type RunToReconcile, readRunDate } from '../db/staging/runs';
 import { countIdsWithoutStagedCode, countStagedByRun, rejectedByEarlierRuns, stagedCodesNotIn, withIdsInStaging } from '../db/staging/customers';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
 import { classifyDifferences, emptyBatchCheck, Findings, reconciliationReport, remapSampled, ValueCheckTally, type BatchCheck } from './reconcile-report';
 import { createSourceChecks } from './source-check';
-import { mapStagedRange, readBranches, readRunDate, type BranchMap } from './staged';
+import { mapStagedRange, readBranches, type BranchMap } from './staged';
 import type { Reconciliation } from '../contracts';
 import { sameDigest, valueDigests } from './value-digest';
 
@@ -151,7 +150,7 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
   const remapFraction = (run: RunToReconcile) => Number(run?.settings?.reconcileRemapFraction ?? config.RECONCILE_REMAP_FRACTION);
 
   async function reconcile({ runId, concurrency }: { runId: number; concurrency: number }): Promise<Reconciliation> {
-    await markReconciling(pools.staging, runId);
+    await setRunPhase(pools.staging, runId, 'reconciling');
     const [runDate, branches, batches, staged, run] = await Promise.all([
       readRunDate(pools.staging, runId),
       readBranches(pools.staging),

@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../contracts';
+import { FailureType, type BeginRunInput, type BeginRunResult, type FinishRunInput, type RunMode, type RunSettings } from '../contracts';
 import type { ActivityDeps } from './deps';
-import type { BeginRunInput, BeginRunResult, FinishRunInput, RunMode, RunSettings } from '../contracts';
 import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import { fingerprintOf } from './fingerprint';

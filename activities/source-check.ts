@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
-import { readDoneBatchFingerprints } from '../db/staging/datapath-batches';
+import { readDoneBatchFingerprints } from '../db/staging/batches';
 import { copyOutStagedRange } from '../db/staging/customers';
 import { readExtractChunks, readFutureDated, type ChunkRecord } from '../db/staging/extract-chunks';
 import type { ActivityDeps } from './deps';

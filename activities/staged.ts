@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { readBranchRows } from '../db/staging/branch-map';
 import { fetchStagedRange } from '../db/staging/customers';
-import { readRunDate } from '../db/staging/datapath-runs';
 import type { BranchLookup, BranchRef, CompiledMapping, MapResult, SourceRow } from '../mapping/types';
 import type { TypeCounts } from '../contracts';
 import type { RowPrinter } from '../db/pg-text';
@@ -95,8 +94,5 @@ export async function readBranches(staging: Pool | PoolClient): Promise<BranchMa
     sha256: digest.digest('hex'),
   };
 }
-
-/** The run's "today" for the mapping's date rules (kept here for its callers). */
-export { readRunDate };
 
 export const UNKNOWN_TYPE = 'UNKNOWN';

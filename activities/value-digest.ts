@@ -5,8 +5,6 @@ import { heldDigestSql, readHeldDigest } from '../db/destination/value-check';
 import { linePrinter, rowPrinters, type BatchDigest, type LinePrinter, type RowPrinter } from '../db/pg-text';
 import type { CompiledMapping } from '../mapping/types';
 
-export type { BatchDigest, PrintedRows, RowPrinter } from '../db/pg-text';
-
 export interface ValueDigests {
   printer(): RowPrinter;
   /** The digest of the rows the destination holds for these customer ids, computed there. */

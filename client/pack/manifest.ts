@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Fingerprint } from '../../contracts';
-import type { BatchDigest } from '../../activities/value-digest';
+import type { BatchDigest } from '../../db/pg-text';
 import type { BatchRecord } from '../../db/staging/batches';
 import type { Report } from '../commands/report';
 
