@@ -84,6 +84,14 @@ async function checkRecorded(deps: Deps, runId: number, batch: PlannedBatch): Pr
   return check;
 }
 
+/**
+ * Lanes the value check may use beside the whole-table checks' one: each lane holds at most one
+ * connection of a pool at a time, so together they never wait for a connection of their own pool.
+ */
+export function valueCheckLanes(poolMax: number): number {
+  return Math.max(1, poolMax - 1);
+}
+
 /** The value check of every batch, `concurrency` at a time: sampled ones re-mapped, the others against their record. */
 async function checkValues(deps: Deps, context: MapContext, batches: readonly PlannedBatch[], fraction: number, concurrency: number): Promise<ValueCheckTally> {
   const tally = new ValueCheckTally({ batches: batches.length, recorded: 0, remappedSample: 0, remappedOnDifference: 0, remapFraction: fraction });
@@ -159,21 +167,27 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       readRunToReconcile(pools.staging, runId),
     ]);
     const fraction = remapFraction(run);
-    const timed = async <T>(name: string, work: Promise<T>): Promise<T> => {
+    const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
       const started = Date.now();
-      const result = await work;
+      const result = await work();
       log('debug', 'reconciliation step done', { runId, step: name, ms: Date.now() - started });
       return result;
     };
-    // The whole-table checks run alongside the per-batch value check: they all only read.
-    const [values, orphans, deletedInSource, staleEarlier, againstSource, futureDated, fingerprints] = await Promise.all([
-      timed('value check', checkValues(deps, { runId, runDate, branches }, batches, fraction, concurrency)),
-      timed('orphans', findOrphans(deps)),
-      timed('deleted in source', findDeletedInSource(deps)),
-      timed('stale from earlier runs', findStaleFromEarlierRuns(deps, runId)),
-      timed('staged against the source', sourceChecks.stagedEqualsSource(runId, run.mode, run.extraction)),
-      timed('future-dated', sourceChecks.futureDated(runId)),
-      timed('fingerprints', sourceChecks.oneFingerprint(runId, run.fingerprint, branches)),
+    // The whole-table checks run alongside the per-batch value check (they all only read), one after
+    // another in a lane of their own: each holds a staging connection for as long as it streams
+    // (minutes at 10M rows), and more holders at once than the pool has connections would leave the
+    // rest waiting past the pool's connection timeout.
+    const wholeTableChecks = async () => ({
+      orphans: await timed('orphans', () => findOrphans(deps)),
+      deletedInSource: await timed('deleted in source', () => findDeletedInSource(deps)),
+      staleEarlier: await timed('stale from earlier runs', () => findStaleFromEarlierRuns(deps, runId)),
+      againstSource: await timed('staged against the source', () => sourceChecks.stagedEqualsSource(runId, run.mode, run.extraction)),
+      futureDated: await timed('future-dated', () => sourceChecks.futureDated(runId)),
+      fingerprints: await timed('fingerprints', () => sourceChecks.oneFingerprint(runId, run.fingerprint, branches)),
+    });
+    const [values, { orphans, deletedInSource, staleEarlier, againstSource, futureDated, fingerprints }] = await Promise.all([
+      timed('value check', () => checkValues(deps, { runId, runDate, branches }, batches, fraction, Math.min(concurrency, valueCheckLanes(config.PG_POOL_MAX)))),
+      wholeTableChecks(),
     ]);
     const reconciliation = reconciliationReport({
       run,

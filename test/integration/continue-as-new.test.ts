@@ -54,7 +54,7 @@ describe('a long run hands over to a new execution (continue-as-new) and carries
     assert.equal(runs, 1);
     const batches = (
       await staging.query(
-        `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'DONE')::int AS done, max(attempts)::int AS attempts
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE b.status = 'DONE')::int AS done, max(b.attempts)::int AS attempts
          FROM migration_batch b JOIN migration_run r USING (run_id) WHERE r.workflow_id = $1`,
         [workflowId],
       )
