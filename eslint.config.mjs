@@ -12,6 +12,9 @@ export default tseslint.config(
     rules: {
       // `_`-prefixed names are deliberately unused (destructuring that drops a field, kept parameters).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // Low-level errors are rewritten on purpose into one sentence an operator can act on, with the
+      // original message inside it; a `cause` would also travel into Temporal failures and CLI output.
+      'preserve-caught-error': 'off',
     },
   },
   {

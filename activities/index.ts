@@ -7,6 +7,7 @@ import { createLoadActivities } from './load';
 import { createReconcileActivities } from './reconcile';
 import { createRunActivities } from './runs';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- wraps every activity, whatever its signature
 type AsyncFn = (...args: any[]) => Promise<any>;
 
 /**

@@ -37,7 +37,7 @@ const postgresUrl = z
     }
   }, 'must be a URL like postgres://USER@HOST:PORT/DATABASE (with the password after USER and a colon)')
   .refine((value) => {
-    let mode: string | null = null;
+    let mode: string | null;
     try {
       mode = new URL(value).searchParams.get('sslmode');
     } catch {
@@ -50,7 +50,7 @@ const positiveInt = z.coerce.number().int().positive();
 const tcpPort = z.coerce.number().int().min(1).max(65535);
 const uuid = z.string().uuid();
 /** host:port (a name, an IPv4 address or a bracketed IPv6 address, then the port). */
-const hostPort = z.string().regex(/^(?:[^\s:/\[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'must be host:port');
+const hostPort = z.string().regex(/^(?:[^\s:/[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'must be host:port');
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');

@@ -17,7 +17,6 @@ import { readRaw, type Fn, type NormalisePhase, type NormaliseStep, type Vals } 
 export function objectLiteralBuilder(keys: readonly string[], fns: readonly Fn[]): Fn | null {
   const props = keys.map((k, i) => `${JSON.stringify(k)}: f[${i}](vals, ctx)`).join(', ');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
     return new Function('f', `"use strict"; return (vals, ctx) => ({ ${props} });`)(fns) as Fn;
   } catch {
     return null;

@@ -211,7 +211,7 @@ export async function startTestServers(): Promise<TestServers> {
     const log = fs.existsSync(logFile) ? `\n--- ${logFile} ---\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}` : '';
     if (!temporal) temporal = await temporalStarting?.catch(() => undefined);
     await stop().catch(() => undefined);
-    throw new Error(`could not start the test servers: ${(err as Error).message}${log}`, { cause: err });
+    throw new Error(`could not start the test servers: ${(err as Error).message}${log}`);
   }
 }
 
