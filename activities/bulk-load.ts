@@ -1,9 +1,27 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { PoolClient } from 'pg';
 import { deleteCustomerRows, lockBatchWrites } from '../db/destination/customers';
-import { analyzeTables, bulkObstacles, dropKeys, duplicateKeys, keyDifferences, lockTablesNoWait, readKeys, readReferencingKeys, rebuildKeys, type TableKey } from '../db/destination/keys';
 import {
-  markKeysDropped, markKeysFailed, markKeysRestored, readBulkLoadState, readSavedKeyList, readSavedKeys, runsWithKeysLeftDropped, saveKeysOnce,
+  analyzeTables,
+  bulkObstacles,
+  dropKeys,
+  duplicateKeys,
+  keyDifferences,
+  lockTablesNoWait,
+  readKeys,
+  readReferencingKeys,
+  rebuildKeys,
+  type TableKey,
+} from '../db/destination/keys';
+import {
+  markKeysDropped,
+  markKeysFailed,
+  markKeysRestored,
+  readBulkLoadState,
+  readSavedKeyList,
+  readSavedKeys,
+  runsWithKeysLeftDropped,
+  saveKeysOnce,
 } from '../db/staging/bulk-load';
 import { readBatchAttempts } from '../db/staging/batches';
 import { readLoadPath, recordLoadPath } from '../db/staging/runs';
@@ -88,17 +106,24 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
     const keys = await readSavedKeyList(pools.staging, runId);
     try {
       // Fenced like a batch: a prepare left behind by an ended run drops nothing.
-      await withTransaction(pools.destination, async (db) => {
-        await lockTablesNoWait(db, schema, tables);
-        const late = await bulkObstacles(db, schema, tables);
-        if (late.length) throw Object.assign(new Error(late.join('; ')), { code: 'BULK_OBSTACLE' });
-        await dropKeys(db, schema, keys);
-      }, commitWhileRunHoldsLock(pools.staging, runId));
+      await withTransaction(
+        pools.destination,
+        async (db) => {
+          await lockTablesNoWait(db, schema, tables);
+          const late = await bulkObstacles(db, schema, tables);
+          if (late.length) throw Object.assign(new Error(late.join('; ')), { code: 'BULK_OBSTACLE' });
+          await dropKeys(db, schema, keys);
+        },
+        commitWhileRunHoldsLock(pools.staging, runId),
+      );
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code !== LOCK_NOT_AVAILABLE && code !== 'BULK_OBSTACLE') throw err; // retried: the saved definitions stay
       await restoreKeys({ runId }); // nothing dropped by this attempt; an earlier one's drop is undone
-      return recordPath(runId, { path: 'upsert', reason: code === LOCK_NOT_AVAILABLE ? 'another session holds a lock on the destination tables' : (err as Error).message });
+      return recordPath(runId, {
+        path: 'upsert',
+        reason: code === LOCK_NOT_AVAILABLE ? 'another session holds a lock on the destination tables' : (err as Error).message,
+      });
     }
     await markKeysDropped(pools.staging, runId);
     return recordPath(runId, { path: 'bulk', reason: `both destination tables were empty: ${keys.length} key(s) dropped, rebuilt after the load` });
@@ -159,10 +184,14 @@ export function createBulkLoad({ pools, mapping, config }: Deps) {
    * attempt superseded by a later one writes nothing; a later attempt first deletes what an earlier
    * one may have committed (a scan of the key-less table, only on a retry).
    */
-  async function replaceBatchRows(db: PoolClient, { runId, batchNo, attempt, ids }: { runId: number; batchNo: number; attempt: number; ids: readonly string[] }): Promise<void> {
+  async function replaceBatchRows(
+    db: PoolClient,
+    { runId, batchNo, attempt, ids }: { runId: number; batchNo: number; attempt: number; ids: readonly string[] },
+  ): Promise<void> {
     await lockBatchWrites(db, runId, batchNo);
     const latest = await readBatchAttempts(pools.staging, runId, batchNo);
-    if (latest !== attempt) throw ApplicationFailure.nonRetryable(`attempt ${attempt} of batch ${batchNo} was superseded by attempt ${latest}`, FailureType.runNotActive);
+    if (latest !== attempt)
+      throw ApplicationFailure.nonRetryable(`attempt ${attempt} of batch ${batchNo} was superseded by attempt ${latest}`, FailureType.runNotActive);
     if (attempt > 1 && ids.length) {
       await deleteCustomerRows(db, mapping.destination, ids);
     }

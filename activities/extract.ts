@@ -5,7 +5,14 @@ import type { PoolClient } from 'pg';
 import { copyOutChunk, copyOutChunkForRun, countRowsSince } from '../db/source/customers';
 import { inSourceSnapshot } from '../db/source/snapshot';
 import { markExtracting, readRunStatus, recordExtractedIfRunning, saveExtraction } from '../db/staging/runs';
-import { copyIntoExtractChunk, copyIntoStaged, createExtractChunkTable, emptyExtractChunk, nothingStagedAfter, stageExtractChunk } from '../db/staging/customers';
+import {
+  copyIntoExtractChunk,
+  copyIntoStaged,
+  createExtractChunkTable,
+  emptyExtractChunk,
+  nothingStagedAfter,
+  stageExtractChunk,
+} from '../db/staging/customers';
 import { readExtractChunkTotals, recordExtractChunk, type ExtractChunkTotals } from '../db/staging/extract-chunks';
 import { inTransaction } from '../db/transaction';
 import { log } from '../lib/log';
@@ -52,7 +59,8 @@ export function createExtractActivities({ pools, mapping, metrics }: ActivityDep
     metrics?.runMode(runId, run.mode);
     const state = await readExtractChunkTotals(pools.staging, runId);
     const resumedFromCursor = state.chunks > 0 ? state.cursor : null;
-    if (state.chunks > 0) log('info', 'extraction resumes from its heartbeat cursor', { runId, cursor: state.cursor, rowsRead: state.rowsRead, complete: state.complete });
+    if (state.chunks > 0)
+      log('info', 'extraction resumes from its heartbeat cursor', { runId, cursor: state.cursor, rowsRead: state.rowsRead, complete: state.complete });
 
     let sourceCount: number | null = null;
     if (!state.complete) {
@@ -83,7 +91,11 @@ export function createExtractActivities({ pools, mapping, metrics }: ActivityDep
       }
     }
     await saveExtraction(pools.staging, runId, {
-      snapshots: state.snapshots, rowsRead: state.rowsRead, rowsStaged: state.rowsStaged, keptNewer: state.rowsRead - state.rowsStaged, sourceCount,
+      snapshots: state.snapshots,
+      rowsRead: state.rowsRead,
+      rowsStaged: state.rowsStaged,
+      keptNewer: state.rowsRead - state.rowsStaged,
+      sourceCount,
     } satisfies ExtractionRecord);
     log('info', 'extraction done', { runId, rowsRead: state.rowsRead, rowsStaged: state.rowsStaged, chunks: state.chunks, snapshots: state.snapshots.length });
     return {
@@ -101,7 +113,14 @@ export function createExtractActivities({ pools, mapping, metrics }: ActivityDep
   async function extractChunk(
     source: PoolClient,
     staging: PoolClient,
-    { runId, since, chunkSize, mirror, snapshotAt, state }: { runId: number; since: string | null; chunkSize: number; mirror: boolean; snapshotAt: string; state: Recorded },
+    {
+      runId,
+      since,
+      chunkSize,
+      mirror,
+      snapshotAt,
+      state,
+    }: { runId: number; since: string | null; chunkSize: number; mirror: boolean; snapshotAt: string; state: Recorded },
   ): Promise<number> {
     const after = state.cursor;
     const chunk = { columns, after, since, chunkSize };
@@ -128,7 +147,17 @@ export function createExtractActivities({ pools, mapping, metrics }: ActivityDep
         const staged = direct || n === 0 ? n : await stageExtractChunk(staging, mapping.source, columns, runId, mirror);
         // A short chunk read everything after the cursor: its range is open-ended.
         const upto = n < chunkSize ? null : read.keys[n - 1];
-        await recordExtractChunk(staging, { runId, chunkNo: state.chunks + 1, afterKey: after, uptoKey: upto, snapshotAt, rowCount: n, staged, keys: read.keys, rowHashes: read.hashes });
+        await recordExtractChunk(staging, {
+          runId,
+          chunkNo: state.chunks + 1,
+          afterKey: after,
+          uptoKey: upto,
+          snapshotAt,
+          rowCount: n,
+          staged,
+          keys: read.keys,
+          rowHashes: read.hashes,
+        });
         return { n, staged, upto };
       });
     } catch (err) {

@@ -54,23 +54,34 @@ export function createLoadActivities(deps: ActivityDeps) {
    * and runs never overlap, so no other writer inserts these ids meanwhile; if one did, the unique key
    * fails the batch and its retry upserts.
    */
-  async function writeDestination(runId: number, { ids, customerLines, profileLines }: PrintedRows, keyless: { batchNo: number; attempt: number } | null): Promise<void> {
-    await withTransaction(pools.destination, async (client) => {
-      await nameWritingRun(client, runId);
-      if (keyless) {
-        // The bulk path: the tables have no keys now, the batch replaces exactly its own rows.
-        await bulk.replaceBatchRows(client, { runId, ...keyless, ids });
-        await copyNewRows(client, dest, { customerLines: customerLines.all(), profileLines: profileLines.all() });
-      } else if (!(await copiedAllNew(client, dest, customerLines, profileLines))) {
-        await writeHeldAndNew(client, { ids, customerLines, profileLines });
-      }
-      // A cancelled batch stops here rather than commit (the run waits for it to stop).
-      if (cancelRequested()) throw new CancelledFailure(`batch of run ${runId} cancelled`);
-    }, commitWhileRunHoldsLock(pools.staging, runId));
+  async function writeDestination(
+    runId: number,
+    { ids, customerLines, profileLines }: PrintedRows,
+    keyless: { batchNo: number; attempt: number } | null,
+  ): Promise<void> {
+    await withTransaction(
+      pools.destination,
+      async (client) => {
+        await nameWritingRun(client, runId);
+        if (keyless) {
+          // The bulk path: the tables have no keys now, the batch replaces exactly its own rows.
+          await bulk.replaceBatchRows(client, { runId, ...keyless, ids });
+          await copyNewRows(client, dest, { customerLines: customerLines.all(), profileLines: profileLines.all() });
+        } else if (!(await copiedAllNew(client, dest, customerLines, profileLines))) {
+          await writeHeldAndNew(client, { ids, customerLines, profileLines });
+        }
+        // A cancelled batch stops here rather than commit (the run waits for it to stop).
+        if (cancelRequested()) throw new CancelledFailure(`batch of run ${runId} cancelled`);
+      },
+      commitWhileRunHoldsLock(pools.staging, runId),
+    );
   }
 
   /** Where the unique keys refused a plain COPY: customers not held are COPYed, held ones upserted. */
-  async function writeHeldAndNew(client: PoolClient, { ids, customerLines, profileLines }: Pick<PrintedRows, 'ids' | 'customerLines' | 'profileLines'>): Promise<void> {
+  async function writeHeldAndNew(
+    client: PoolClient,
+    { ids, customerLines, profileLines }: Pick<PrintedRows, 'ids' | 'customerLines' | 'profileLines'>,
+  ): Promise<void> {
     const existing = await heldCustomerIds(client, dest, ids);
     const isNew = (i: number) => !existing.has(ids[i]);
     const isHeld = (i: number) => existing.has(ids[i]);
@@ -90,7 +101,11 @@ export function createLoadActivities(deps: ActivityDeps) {
    */
   async function mapBatch(job: BatchJob) {
     const { runId, batchNo } = job;
-    const [branches, runDate, digests] = await Promise.all([readBranches(pools.staging), readRunDate(pools.staging, runId), valueDigests(pools.destination, mapping)]);
+    const [branches, runDate, digests] = await Promise.all([
+      readBranches(pools.staging),
+      readRunDate(pools.staging, runId),
+      valueDigests(pools.destination, mapping),
+    ]);
     const printer = digests.printer();
     const fingerprint = fingerprintOf(mapping, branches);
     const issues: unknown[][] = [];
@@ -112,7 +127,8 @@ export function createLoadActivities(deps: ActivityDeps) {
     // Only a RUNNING run loads: a batch activity left behind by a terminated run must not write
     // over what a newer run loaded.
     const batch = await claimBatchAttempt(pools.staging, runId, batchNo);
-    if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, FailureType.runNotActive);
+    if (!batch)
+      throw ApplicationFailure.nonRetryable(`batch ${batchNo} of run ${runId} was never planned, or the run is no longer running`, FailureType.runNotActive);
     const { staged, printed, issues, byType, warned, fingerprint } = await mapBatch({ runId, batchNo, lo: batch.lo, hi: batch.hi });
     await writeDestination(runId, printed, (await bulk.keysDropped(runId)) ? { batchNo, attempt: batch.attempts } : null);
     const loaded = printed.ids.length;
@@ -128,7 +144,15 @@ export function createLoadActivities(deps: ActivityDeps) {
     };
     await withTransaction(pools.staging, async (staging) => {
       await replaceBatchIssues(staging, runId, batchNo, issues);
-      await recordBatchDone(staging, runId, batchNo, { staged: result.staged, loaded: result.loaded, rejected: result.rejected, warned: result.warned, byType, expected: printed.digest, fingerprint });
+      await recordBatchDone(staging, runId, batchNo, {
+        staged: result.staged,
+        loaded: result.loaded,
+        rejected: result.rejected,
+        warned: result.warned,
+        byType,
+        expected: printed.digest,
+        fingerprint,
+      });
     });
     if (metrics) {
       const mode = await metrics.modeOf(runId, () => readRunMode(pools.staging, runId));

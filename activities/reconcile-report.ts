@@ -140,8 +140,11 @@ function countsAddUp({ run, staged, batches, recomputed }: ReconcileFindings, by
   return {
     name: 'staged_equals_loaded_plus_rejected',
     // A full run stages every row it read (contract 5.1): extracted = staged.
-    ok: staged === total(recomputed, 'staged') && total(recomputed, 'staged') === total(recomputed, 'loaded') + total(recomputed, 'rejected') &&
-      total(recorded, 'loaded') === total(recomputed, 'loaded') && total(recorded, 'rejected') === total(recomputed, 'rejected') &&
+    ok:
+      staged === total(recomputed, 'staged') &&
+      total(recomputed, 'staged') === total(recomputed, 'loaded') + total(recomputed, 'rejected') &&
+      total(recorded, 'loaded') === total(recomputed, 'loaded') &&
+      total(recorded, 'rejected') === total(recomputed, 'rejected') &&
       (run.mode !== 'full' || run.extraction?.rowsRead === staged),
     detail: `${run.mode === 'full' ? `extracted ${run.extraction?.rowsRead ?? '?'}, ` : ''}staged ${staged}; ${typeLines || 'no rows'}; recorded by the batches: loaded ${total(recorded, 'loaded')}, rejected ${total(recorded, 'rejected')}`,
   };
@@ -170,7 +173,10 @@ function valuesMatch({ mismatched, mismatchedColumns }: BatchCheck, v: ValueChec
   return {
     name: 'values_match_mapping',
     ok: mismatched.count === 0,
-    detail: (mismatched.count ? `${mismatched.count} row(s) differ from the mapping, in ${[...mismatchedColumns].join(', ')}` : `every loaded row matches the mapping`) +
+    detail:
+      (mismatched.count
+        ? `${mismatched.count} row(s) differ from the mapping, in ${[...mismatchedColumns].join(', ')}`
+        : `every loaded row matches the mapping`) +
       ` (batches: ${v.recorded} equal to what their load recorded, ${v.remappedSample} re-mapped as a sample, ${v.remappedOnDifference} re-mapped on a difference)`,
     count: mismatched.count,
     examples: mismatched.examples,

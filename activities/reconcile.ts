@@ -31,7 +31,11 @@ interface MapContext {
 async function addHeld({ pools, mapping }: Deps, customers: readonly Customer[], into: Findings): Promise<void> {
   for (let from = 0; from < customers.length; from += PAGE) {
     const page = customers.slice(from, from + PAGE);
-    const heldIds = await heldCustomerIds(pools.destination, mapping.destination, page.map((c) => c.id));
+    const heldIds = await heldCustomerIds(
+      pools.destination,
+      mapping.destination,
+      page.map((c) => c.id),
+    );
     for (const c of page) if (heldIds.has(c.id)) into.add(c.code);
     if (customers.length > PAGE) Context.current().heartbeat();
   }
@@ -58,7 +62,10 @@ async function remapBatch(deps: Deps, { runId, runDate, branches }: MapContext, 
   if (sameDigest(printed.digest, await digests.held(printed.ids))) return check;
 
   // The digests differ: compare row by row to say which rows and columns.
-  const differences = await differingRows(pools.destination, mapping.destination, { customerLines: printed.customerLines.all(), profileLines: printed.profileLines.all() });
+  const differences = await differingRows(pools.destination, mapping.destination, {
+    customerLines: printed.customerLines.all(),
+    profileLines: printed.profileLines.all(),
+  });
   classifyDifferences(differences, codeOf, check);
   return check;
 }
@@ -74,7 +81,10 @@ async function checkRecorded(deps: Deps, runId: number, batch: PlannedBatch): Pr
   const { staged, rejectedCodes } = await batchCustomers(pools.staging, runId, { batchNo: batch.batch_no, lo: batch.lo, hi: batch.hi });
   const loadedIds = staged.filter((r) => !rejectedCodes.has(r.code)).map((r) => r.id);
   const rejected = staged.filter((r) => rejectedCodes.has(r.code));
-  const recorded = Object.values(batch.by_type).reduce((t, c) => ({ staged: t.staged + c.staged, loaded: t.loaded + c.loaded, rejected: t.rejected + c.rejected }), { staged: 0, loaded: 0, rejected: 0 });
+  const recorded = Object.values(batch.by_type).reduce(
+    (t, c) => ({ staged: t.staged + c.staged, loaded: t.loaded + c.loaded, rejected: t.rejected + c.rejected }),
+    { staged: 0, loaded: 0, rejected: 0 },
+  );
   if (recorded.staged !== staged.length || recorded.loaded !== loadedIds.length || recorded.rejected !== rejected.length) return null;
 
   const digests = await valueDigests(pools.destination, mapping);
@@ -113,10 +123,16 @@ async function checkValues(deps: Deps, context: MapContext, batches: readonly Pl
 /** Destination customers whose id belongs to no staged code. */
 async function findOrphans({ pools, mapping }: Deps): Promise<Findings> {
   const orphans = new Findings();
-  orphans.count = await withIdsInStaging(pools.destination, pools.staging, (c) => copyOutCustomerIds(c, mapping.destination), { temp: 'rec_destination_ids', type: 'uuid' }, (staging) => {
-    Context.current().heartbeat();
-    return countIdsWithoutStagedCode(staging);
-  });
+  orphans.count = await withIdsInStaging(
+    pools.destination,
+    pools.staging,
+    (c) => copyOutCustomerIds(c, mapping.destination),
+    { temp: 'rec_destination_ids', type: 'uuid' },
+    (staging) => {
+      Context.current().heartbeat();
+      return countIdsWithoutStagedCode(staging);
+    },
+  );
   return orphans;
 }
 
@@ -124,10 +140,16 @@ async function findOrphans({ pools, mapping }: Deps): Promise<Findings> {
 async function findDeletedInSource(deps: Deps): Promise<Findings> {
   const { pools, mapping } = deps;
   const deleted = new Findings();
-  const gone = await withIdsInStaging(pools.source, pools.staging, (c) => copyOutSourceCodes(c, mapping), { temp: 'rec_source_codes', type: 'integer' }, (staging) => {
-    Context.current().heartbeat();
-    return stagedCodesNotIn(staging);
-  });
+  const gone = await withIdsInStaging(
+    pools.source,
+    pools.staging,
+    (c) => copyOutSourceCodes(c, mapping),
+    { temp: 'rec_source_codes', type: 'integer' },
+    (staging) => {
+      Context.current().heartbeat();
+      return stagedCodesNotIn(staging);
+    },
+  );
   await addHeld(deps, gone, deleted);
   return deleted;
 }
@@ -186,7 +208,9 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       fingerprints: await timed('fingerprints', () => sourceChecks.oneFingerprint(runId, run.fingerprint, branches)),
     });
     const [values, { orphans, deletedInSource, staleEarlier, againstSource, futureDated, fingerprints }] = await Promise.all([
-      timed('value check', () => checkValues(deps, { runId, runDate, branches }, batches, fraction, Math.min(concurrency, valueCheckLanes(config.PG_POOL_MAX)))),
+      timed('value check', () =>
+        checkValues(deps, { runId, runDate, branches }, batches, fraction, Math.min(concurrency, valueCheckLanes(config.PG_POOL_MAX))),
+      ),
       wholeTableChecks(),
     ]);
     const reconciliation = reconciliationReport({

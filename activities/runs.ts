@@ -6,7 +6,16 @@ import { withTransaction } from '../db/transaction';
 import { fingerprintOf } from './fingerprint';
 import { readBranches } from './staged';
 import { readRunMode } from '../db/staging/metrics';
-import { failRunsEndedOutsideWorkflow, findRunOfExecution, insertRun, lockRun, lockRunToFinish, recordRunFinished, recordRunPlanned, setRunPhase } from '../db/staging/runs';
+import {
+  failRunsEndedOutsideWorkflow,
+  findRunOfExecution,
+  insertRun,
+  lockRun,
+  lockRunToFinish,
+  recordRunFinished,
+  recordRunPlanned,
+  setRunPhase,
+} from '../db/staging/runs';
 import { insertLockIfFree, lockPipelineLock, releaseLock, setLockRun, takeOverLock } from '../db/staging/locks';
 import { setWatermark, watermarkAndSince } from '../db/staging/watermarks';
 import { countBatches, countPlan, insertBatchPlan, markBatchFailed as markBatchFailedRow } from '../db/staging/batches';
@@ -59,7 +68,11 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
         // workflow id (a terminated run restarted with the same --id) belongs to a run that has ended.
         if (lock.workflowId !== input.workflowId && (await lockHolderIsRunning(lock.workflowId))) {
           // Nothing was written (the lock row is the other run's): ending the transaction releases the row lock.
-          return { started: false, reason: `another run of pipeline ${pipeline} is in progress: workflow ${lock.workflowId}`, activeWorkflowId: lock.workflowId };
+          return {
+            started: false,
+            reason: `another run of pipeline ${pipeline} is in progress: workflow ${lock.workflowId}`,
+            activeWorkflowId: lock.workflowId,
+          };
         }
         log('warn', 'taking over the lock of a run that is no longer open', { pipeline, previousWorkflowId: lock.workflowId });
         await failRunsEndedOutsideWorkflow(client, lock.workflowId);
@@ -76,7 +89,16 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
       const extractSince = effectiveMode === 'incremental' ? watermark!.since : null;
       const fingerprint = fingerprintOf(mapping, await readBranches(pools.staging));
       const watermarkBefore = watermark?.watermark ?? null;
-      const runId = await insertRun(client, { ...execution, mode: effectiveMode, startedAt: input.startedAt, watermarkBefore, extractSince, settings, note, fingerprint });
+      const runId = await insertRun(client, {
+        ...execution,
+        mode: effectiveMode,
+        startedAt: input.startedAt,
+        watermarkBefore,
+        extractSince,
+        settings,
+        note,
+        fingerprint,
+      });
       await setLockRun(client, pipeline, runId);
       begun.run = { runId, mode: effectiveMode };
       return { started: true, runId, pipeline, effectiveMode, note, watermarkBefore, extractSince, settings };
@@ -93,7 +115,12 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
       // The watermark is the source's clock at the run's snapshot (contract 5.1), never a value read:
       // set as it is, even if lower than before (a source clock set back re-reads rows, loses none).
       if (input.advanceWatermark && run.snapshotAt) {
-        watermarkAfter = await setWatermark(client, { pipeline: run.pipeline, sourceTable: mapping.source.table, watermark: run.snapshotAt, runId: input.runId });
+        watermarkAfter = await setWatermark(client, {
+          pipeline: run.pipeline,
+          sourceTable: mapping.source.table,
+          watermark: run.snapshotAt,
+          runId: input.runId,
+        });
       }
       await recordRunFinished(client, {
         runId: input.runId,
@@ -125,7 +152,10 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
     if (!range) return { assigned: 0 };
     const middle = Math.floor((range.lo + range.hi) / 2);
     const halves = await Promise.all(
-      [[range.lo, middle], [middle + 1, range.hi]].map(([lo, hi]) => assignIdsInRange(pools.staging, runId, lo, hi)),
+      [
+        [range.lo, middle],
+        [middle + 1, range.hi],
+      ].map(([lo, hi]) => assignIdsInRange(pools.staging, runId, lo, hi)),
     );
     return { assigned: halves.reduce((n, assigned) => n + assigned, 0) };
   }
@@ -147,7 +177,17 @@ export function createRunActivities({ pools, config, temporal, searchAttributes,
    * loadBatch counts its attempts in migration_batch.attempts (across retries); `attempts` is only a
    * floor for attempts that failed before they could count themselves. Answers the recorded count.
    */
-  async function markBatchFailed({ runId, batchNo, error, attempts }: { runId: number; batchNo: number; error: string; attempts: number }): Promise<{ attempts: number }> {
+  async function markBatchFailed({
+    runId,
+    batchNo,
+    error,
+    attempts,
+  }: {
+    runId: number;
+    batchNo: number;
+    error: string;
+    attempts: number;
+  }): Promise<{ attempts: number }> {
     const recorded = Number((await markBatchFailedRow(pools.staging, { runId, batchNo, error, attempts })) ?? attempts);
     if (metrics) metrics.batchFailed(await metrics.modeOf(runId, () => readRunMode(pools.staging, runId)));
     log('warn', 'batch failed after its retries', { runId, batchNo, attempts: recorded });

@@ -45,7 +45,8 @@ export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools
     let previous: number | null | undefined;
     for (const chunk of chunks) {
       const expectedAfter = previous === undefined ? null : previous;
-      if (chunk.after_key !== expectedAfter) problems.push(`chunk ${chunk.chunk_no} starts after key ${chunk.after_key ?? '(start)'}, not after ${expectedAfter ?? '(start)'}`);
+      if (chunk.after_key !== expectedAfter)
+        problems.push(`chunk ${chunk.chunk_no} starts after key ${chunk.after_key ?? '(start)'}, not after ${expectedAfter ?? '(start)'}`);
       previous = chunk.upto_key;
       read += chunk.row_count;
       const d = compareRowHashes({ keys: chunk.keys, hashes: chunk.row_hashes }, await stagedHashes(runId, chunk));
@@ -56,7 +57,8 @@ export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools
     }
     if (!chunks.length) problems.push('the extraction recorded no chunk');
     else if (previous !== null) problems.push(`the chunks end at key ${previous}: the rest of the key range was never read`);
-    if (extraction?.sourceCount != null && extraction.sourceCount !== read) problems.push(`the source counted ${extraction.sourceCount} row(s) in the snapshot, the extraction read ${read}`);
+    if (extraction?.sourceCount != null && extraction.sourceCount !== read)
+      problems.push(`the source counted ${extraction.sourceCount} row(s) in the snapshot, the extraction read ${read}`);
     if (notStaged.length) {
       problems.push(
         mode === 'full'
@@ -68,7 +70,9 @@ export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools
     if (extra.length) problems.push(`${extra.length} row(s) staged under this run that it never read from the source`);
     const examples = [...notStaged, ...changed, ...extra].sort((a, b) => a - b).slice(0, EXAMPLES);
     const snapshots = extraction?.snapshots ?? [];
-    const when = snapshots.length ? `the snapshot taken at ${snapshots[0].at} by the source's clock${snapshots.length > 1 ? ` (and ${snapshots.length - 1} later one(s) after the extraction was resumed)` : ''}` : 'the run\'s snapshot';
+    const when = snapshots.length
+      ? `the snapshot taken at ${snapshots[0].at} by the source's clock${snapshots.length > 1 ? ` (and ${snapshots.length - 1} later one(s) after the extraction was resumed)` : ''}`
+      : "the run's snapshot";
     return {
       name: 'staged_equals_source_snapshot',
       ok: problems.length === 0,
@@ -97,14 +101,21 @@ export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools
     const odd = rows.filter((b) => fingerprintKey(b.fingerprint) !== fingerprintKey(runFingerprint));
     if (odd.length) {
       const fields = new Set(odd.flatMap((b) => fingerprintDifferences(b.fingerprint, runFingerprint)));
-      problems.push(`${odd.length} batch(es) loaded under another fingerprint than the run's (${[...fields].join(', ')} differ): batch(es) ${odd.slice(0, EXAMPLES).map((b) => b.batch_no).join(', ')}`);
+      problems.push(
+        `${odd.length} batch(es) loaded under another fingerprint than the run's (${[...fields].join(', ')} differ): batch(es) ${odd
+          .slice(0, EXAMPLES)
+          .map((b) => b.batch_no)
+          .join(', ')}`,
+      );
     }
     const mineDiffers = fingerprintDifferences(mine, runFingerprint);
     if (mineDiffers.length) problems.push(`this reconciliation maps with another fingerprint than the run's (${mineDiffers.join(', ')} differ)`);
     return {
       name: 'one_mapping_fingerprint',
       ok: problems.length === 0,
-      detail: problems.length ? problems.join('; ') : `every batch loaded, and the reconciliation ran, under the run's fingerprint (mapping ${runFingerprint?.mappingSha256.slice(0, 12)}…, branch_map ${runFingerprint?.branchMapSha256.slice(0, 12)}…)`,
+      detail: problems.length
+        ? problems.join('; ')
+        : `every batch loaded, and the reconciliation ran, under the run's fingerprint (mapping ${runFingerprint?.mappingSha256.slice(0, 12)}…, branch_map ${runFingerprint?.branchMapSha256.slice(0, 12)}…)`,
       count: odd.length + (mineDiffers.length ? 1 : 0),
     };
   }

@@ -23,11 +23,15 @@ export const sameDigest = (a: BatchDigest, b: BatchDigest | null | undefined): b
 async function buildValueDigests(destination: Pool, mapping: CompiledMapping): Promise<ValueDigests> {
   const dest = mapping.destination;
   const customerKeyAt = dest.customerColumns.indexOf(dest.customerKey);
-  if (customerKeyAt < 0 || !dest.profileColumns.includes('customerId')) throw new Error('the destination columns lack the customer key or customer_profile.customerId');
+  if (customerKeyAt < 0 || !dest.profileColumns.includes('customerId'))
+    throw new Error('the destination columns lack the customer key or customer_profile.customerId');
 
   const types = await readColumnDataTypes(destination, dest.schema, [dest.customerTable, dest.profileTable]);
   const printerOf = (table: string, names: readonly string[]): LinePrinter =>
-    linePrinter(names.map((name) => ({ name, dataType: types.find((t) => t.table_name === table && t.column_name === name)?.data_type ?? 'text' })), ident);
+    linePrinter(
+      names.map((name) => ({ name, dataType: types.find((t) => t.table_name === table && t.column_name === name)?.data_type ?? 'text' })),
+      ident,
+    );
   const customer = printerOf(dest.customerTable, dest.customerColumns);
   const profile = printerOf(dest.profileTable, dest.profileColumns);
   const heldSql = heldDigestSql(dest, customer, profile);

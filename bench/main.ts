@@ -53,7 +53,9 @@ function args() {
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`${(err as Error).message} (usage: npm run bench -- --rows N [--workers N] [--seed S] [--batch-size N] [--parallelism N] [--cpu-prof DIR] [--skip-floor] [--json])`);
+    throw new UsageError(
+      `${(err as Error).message} (usage: npm run bench -- --rows N [--workers N] [--seed S] [--batch-size N] [--parallelism N] [--cpu-prof DIR] [--skip-floor] [--json])`,
+    );
   }
 }
 
@@ -82,7 +84,10 @@ function startWorker(env: NodeJS.ProcessEnv, index: number, cpuProfDir?: string)
   const nodeOptions: string = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).config.workerNodeOptions;
   // --cpu-prof DIR: V8 writes the worker's CPU profile there when it exits (open it in Chrome DevTools).
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfDir)}`] : [];
-  const child = spawn(process.execPath, [...nodeOptions.split(/\s+/).filter(Boolean), ...profile, path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], { env, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...nodeOptions.split(/\s+/).filter(Boolean), ...profile, path.join(PROJECT_ROOT, 'dist', 'worker', 'main.js')], {
+    env,
+    stdio: ['ignore', log, log],
+  });
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const poll = setInterval(() => {
@@ -129,11 +134,16 @@ async function main(): Promise<void> {
   await applyDdl(urls.destination, 'destination');
   await migrateStaging(urls.staging);
   await sql(urls.destination, 'TRUNCATE customer_profile, customer');
-  await sql(urls.staging, `TRUNCATE stg_customer, customer_uuids, migration_issue, migration_batch, migration_watermark, migration_lock, migration_run CASCADE`);
+  await sql(
+    urls.staging,
+    `TRUNCATE stg_customer, customer_uuids, migration_issue, migration_batch, migration_watermark, migration_lock, migration_run CASCADE`,
+  );
 
   say(`seeding ${opts.rows} rows…`);
   const seeded = await seedSource({ sourceUrl: urls.source, stagingUrl: urls.staging, rows: opts.rows, seed: opts.seed });
-  const floor = opts.skipFloor ? { seconds: NaN, rows: null } : (say(`measuring the in-database floor…`), await measureFloor(urls.source, urls.staging, url(DATABASES.floor)));
+  const floor = opts.skipFloor
+    ? { seconds: NaN, rows: null }
+    : (say(`measuring the in-database floor…`), await measureFloor(urls.source, urls.staging, url(DATABASES.floor)));
 
   // The same quiet start the floor had: the freshly seeded source analysed and vacuumed (autovacuum
   // would do it in the middle of the run otherwise), dirty pages flushed.
@@ -189,7 +199,13 @@ async function main(): Promise<void> {
     const rows = opts.rows;
     const report = {
       rows,
-      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), postgres: pg.server_version, node: process.version },
+      machine: {
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        postgres: pg.server_version,
+        node: process.version,
+      },
       settings: { batchSize: config.BATCH_SIZE, parallelism: config.BATCH_PARALLELISM, workers: opts.workers, extractChunkSize: config.EXTRACT_CHUNK_SIZE },
       seed_seconds: round(seeded.seconds),
       floor_seconds: round(floor.seconds),
@@ -229,20 +245,39 @@ async function main(): Promise<void> {
       return;
     }
     const perSecond = (seconds: number) => (seconds > 0 ? Math.round(rows / seconds).toLocaleString('en') : '-');
-    const line = (name: string, seconds: number, note = '') => console.log(`${name.padEnd(34)}${seconds.toFixed(2).padStart(9)} s${perSecond(seconds).padStart(12)} rows/s  ${note}`);
-    console.log(`\nBenchmark: ${rows.toLocaleString('en')} rows, ${report.machine.cores} cores (${report.machine.cpu}), PostgreSQL ${report.machine.postgres}, Node ${report.machine.node}`);
+    const line = (name: string, seconds: number, note = '') =>
+      console.log(`${name.padEnd(34)}${seconds.toFixed(2).padStart(9)} s${perSecond(seconds).padStart(12)} rows/s  ${note}`);
+    console.log(
+      `\nBenchmark: ${rows.toLocaleString('en')} rows, ${report.machine.cores} cores (${report.machine.cpu}), PostgreSQL ${report.machine.postgres}, Node ${report.machine.node}`,
+    );
     console.log(`settings: batch ${report.settings.batchSize}, parallelism ${report.settings.parallelism}, ${report.settings.workers} worker(s)\n`);
     if (opts.skipFloor) console.log(`${'in-database floor (INSERT…SELECT)'.padEnd(34)}  skipped (--skip-floor)`);
     else line('in-database floor (INSERT…SELECT)', floor.seconds, `${floor.rows} rows`);
     line('bulk-load limit (COPY, keys after)', bulk.seconds, `${bulk.rows} rows: the run's own rows, read back, COPYed into key-less copies, keys built`);
     line('full run: extract + ids + plan', phases.prepare, `extract ${report.extract_seconds} s, ids ${report.ids_seconds} s`);
-    line(`full run: transform + load (${phases.path})`, phases.load, `${phases.keys === null ? '' : `keys rebuilt in ${report.key_rebuild_seconds} s; `}ratio_load ${report.ratio_load} (floor ÷ load; target ≥ 0.7); ratio_bulk_load ${report.ratio_bulk_load} (bulk ÷ load; target ≥ 0.9)`);
+    line(
+      `full run: transform + load (${phases.path})`,
+      phases.load,
+      `${phases.keys === null ? '' : `keys rebuilt in ${report.key_rebuild_seconds} s; `}ratio_load ${report.ratio_load} (floor ÷ load; target ≥ 0.7); ratio_bulk_load ${report.ratio_bulk_load} (bulk ÷ load; target ≥ 0.9)`,
+    );
     line('full run: reconcile + finish', phases.reconcile);
-    line('full run: total, through Temporal', full.seconds, `ratio_total ${report.ratio_total} (target ≥ 0.5); ratio_bulk_total ${report.ratio_bulk_total} (target ≥ 0.5)`);
-    console.log(`${'incremental run (1% changed)'.padEnd(34)}${incremental.seconds.toFixed(2).padStart(9)} s  ${mutated.updated} rows changed; ${(100 * report.incremental_share_of_full).toFixed(1)}% of the full run (target ≤ 5%)`);
-    console.log(`\nloaded ${report.loaded}, rejected ${report.rejected}, reconciliation ${report.reconciliation_ok ? 'PASSED' : 'FAILED'} (incremental: ${report.incremental_reconciliation_ok ? 'PASSED' : 'FAILED'})`);
-    console.log(`worker peak RSS ${report.worker_peak_rss_mb} MB (target ≤ 300 MB); largest workflow history ${report.max_history_events} events (target < 10,000)`);
-    console.log(`full run ${report.microseconds_per_row} µs per row; PostgreSQL peak ${report.postgres_peak_pss_mb ?? '-'} MB (PSS of all its processes), largest backend ${report.postgres_peak_backend_rss_mb ?? '-'} MB RSS; staging ${report.staging_mb} MB, destination ${report.destination_mb} MB`);
+    line(
+      'full run: total, through Temporal',
+      full.seconds,
+      `ratio_total ${report.ratio_total} (target ≥ 0.5); ratio_bulk_total ${report.ratio_bulk_total} (target ≥ 0.5)`,
+    );
+    console.log(
+      `${'incremental run (1% changed)'.padEnd(34)}${incremental.seconds.toFixed(2).padStart(9)} s  ${mutated.updated} rows changed; ${(100 * report.incremental_share_of_full).toFixed(1)}% of the full run (target ≤ 5%)`,
+    );
+    console.log(
+      `\nloaded ${report.loaded}, rejected ${report.rejected}, reconciliation ${report.reconciliation_ok ? 'PASSED' : 'FAILED'} (incremental: ${report.incremental_reconciliation_ok ? 'PASSED' : 'FAILED'})`,
+    );
+    console.log(
+      `worker peak RSS ${report.worker_peak_rss_mb} MB (target ≤ 300 MB); largest workflow history ${report.max_history_events} events (target < 10,000)`,
+    );
+    console.log(
+      `full run ${report.microseconds_per_row} µs per row; PostgreSQL peak ${report.postgres_peak_pss_mb ?? '-'} MB (PSS of all its processes), largest backend ${report.postgres_peak_backend_rss_mb ?? '-'} MB RSS; staging ${report.staging_mb} MB, destination ${report.destination_mb} MB`,
+    );
   } finally {
     await connection.close();
     for (const w of workers) w.kill('SIGTERM');

@@ -113,7 +113,23 @@ async function main(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one ${what} (see: npm run migrate -- help)`);
     return positionals[0];
   };
-  const known = ['full', 'incremental', 'status', 'report', 'verify-report', 'compare', 'explain', 'rejects', 'retry', 'accept-failures', 'abort', 'repair-constraints', 'schedule', 'preview', 'preflight'];
+  const known = [
+    'full',
+    'incremental',
+    'status',
+    'report',
+    'verify-report',
+    'compare',
+    'explain',
+    'rejects',
+    'retry',
+    'accept-failures',
+    'abort',
+    'repair-constraints',
+    'schedule',
+    'preview',
+    'preflight',
+  ];
   if (!known.includes(command)) throw new UsageError(`unknown command '${command}' (commands: ${known.join(', ')}; see: npm run migrate -- help)`);
 
   const ctx = new CliContext(values.json ?? false);
@@ -149,7 +165,11 @@ async function main(argv: string[]): Promise<number> {
         if (!values.csv) throw new UsageError('rejects needs --csv FILE');
         return await rejectsCommand(ctx, runRef(), { csv: values.csv, warnings: values.warnings ?? false });
       case 'retry':
-        return await retryCommand(ctx, runRef(), (values.batch ?? []).map((b) => integer('batch', b)!));
+        return await retryCommand(
+          ctx,
+          runRef(),
+          (values.batch ?? []).map((b) => integer('batch', b)!),
+        );
       case 'accept-failures':
         return await acceptFailuresCommand(ctx, runRef());
       case 'abort':

@@ -5,7 +5,17 @@
  */
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config/env';
-import { canCreateInSchema, readServerInfo, readTableColumns, readTableKeys, readTablePrivileges, type ColumnInfo, type KeyConstraint, type ServerInfo, type TablePrivileges } from '../db/catalog';
+import {
+  canCreateInSchema,
+  readServerInfo,
+  readTableColumns,
+  readTableKeys,
+  readTablePrivileges,
+  type ColumnInfo,
+  type KeyConstraint,
+  type ServerInfo,
+  type TablePrivileges,
+} from '../db/catalog';
 import type { DatabaseRole, Pools } from '../db/pools';
 import { unreachableMessage } from '../db/preflight';
 import { countRowsByValue, readCodesCreatedSince, readDuplicateKeys, readSourceSample, readSourceSanity, type SourceSanity } from '../db/source/sanity';
@@ -130,10 +140,22 @@ const examples = (codes: number[]) => (codes.length ? ` (e.g. codes ${codes.slic
 async function serverOf(f: Findings, role: DatabaseRole, pools: Pools): Promise<ServerInfo | null> {
   try {
     const info = await withReadOnlyTransaction(pools[role], (c) => readServerInfo(c));
-    f.add('INFO', role, `${role}.server`, `PostgreSQL ${info.version}, database ${info.database}, user ${info.user}${info.superuser ? ' (superuser)' : ''}${info.inRecovery ? ', a standby (read-only)' : ''}`, { ...info });
-    if (info.versionNum < MIN_PG_VERSION) f.add('WARNING', role, `${role}.server-version`, `PostgreSQL ${info.version} is older than 13, which this service is not tested on`);
+    f.add(
+      'INFO',
+      role,
+      `${role}.server`,
+      `PostgreSQL ${info.version}, database ${info.database}, user ${info.user}${info.superuser ? ' (superuser)' : ''}${info.inRecovery ? ', a standby (read-only)' : ''}`,
+      { ...info },
+    );
+    if (info.versionNum < MIN_PG_VERSION)
+      f.add('WARNING', role, `${role}.server-version`, `PostgreSQL ${info.version} is older than 13, which this service is not tested on`);
     if (role !== 'source' && (info.inRecovery || info.readOnlyByDefault)) {
-      f.add('BLOCKER', role, `${role}.read-only-server`, `the ${role} server accepts no writes (${info.inRecovery ? 'a standby in recovery' : 'default_transaction_read_only is on'})`);
+      f.add(
+        'BLOCKER',
+        role,
+        `${role}.read-only-server`,
+        `the ${role} server accepts no writes (${info.inRecovery ? 'a standby in recovery' : 'default_transaction_read_only is on'})`,
+      );
     }
     return info;
   } catch (err) {
@@ -158,13 +180,27 @@ interface SourceFacts {
   sampleIssues: Preview['issues'];
 }
 
-async function readSourceFacts(deps: PreflightDeps, watermark: WatermarkInfo | null, branches: Awaited<ReturnType<typeof readBranches>> | null, sampleSize: number): Promise<SourceFacts> {
+async function readSourceFacts(
+  deps: PreflightDeps,
+  watermark: WatermarkInfo | null,
+  branches: Awaited<ReturnType<typeof readBranches>> | null,
+  sampleSize: number,
+): Promise<SourceFacts> {
   const { mapping } = deps;
   const t = mapping.source;
   return withReadOnlyTransaction(deps.pools.source, async (c) => {
     const privileges = await readTablePrivileges(c, t.schema, t.table);
     const columns = privileges.exists ? await readTableColumns(c, t.schema, t.table) : [];
-    const facts: SourceFacts = { privileges, columns, sanity: null, duplicates: null, lookupValues: new Map(), createdSince: null, sample: [], sampleIssues: [] };
+    const facts: SourceFacts = {
+      privileges,
+      columns,
+      sanity: null,
+      duplicates: null,
+      lookupValues: new Map(),
+      createdSince: null,
+      sample: [],
+      sampleIssues: [],
+    };
     const present = new Set(columns.map((col) => col.name));
     if (!privileges.select || t.columns.some((col) => !present.has(col))) return facts;
     // An incremental run reads rows at or after the watermark minus the look-back.
@@ -189,24 +225,55 @@ function sourceFindings(f: Findings, deps: PreflightDeps, s: SourceFacts, waterm
   if (!s.privileges.exists) return f.add('BLOCKER', 'source', 'source.table-missing', `source table ${name} does not exist (or the user cannot see it)`);
   if (!s.privileges.select) return f.add('BLOCKER', 'source', 'source.not-readable', `user cannot SELECT from ${name}`);
   const writes = (['insert', 'update', 'delete', 'truncate'] as const).filter((k) => s.privileges[k]).map((k) => k.toUpperCase());
-  if (writes.length) f.add('WARNING', 'source', 'source.writable', `the migration user may ${writes.join('/')} ${name}: the service only reads it (a read-only role is advised)`);
+  if (writes.length)
+    f.add(
+      'WARNING',
+      'source',
+      'source.writable',
+      `the migration user may ${writes.join('/')} ${name}: the service only reads it (a read-only role is advised)`,
+    );
   else f.add('INFO', 'source', 'source.read-only', `the migration user reads ${name} and may not write it`);
   const present = new Set(s.columns.map((c) => c.name));
   const missing = t.columns.filter((c) => !present.has(c));
-  if (missing.length) return f.add('BLOCKER', 'source', 'source.column-missing', `${name} has no column(s) ${missing.join(', ')} named by the mapping`, { columns: missing });
+  if (missing.length)
+    return f.add('BLOCKER', 'source', 'source.column-missing', `${name} has no column(s) ${missing.join(', ')} named by the mapping`, { columns: missing });
   const q = s.sanity!;
   f.add('INFO', 'source', 'source.rows', `${count(q.rows)} rows in ${name}`, { rows: q.rows, sourceNow: q.sourceNow });
   if (q.futureDated) {
-    f.add('WARNING', 'source', 'source.future-dated', `${count(q.futureDated)} row(s) with ${t.watermark} after the source's clock (${q.sourceNow})${examples(q.futureExamples)}: loaded, but re-read by every incremental run and listed as futureDated`, { rows: q.futureDated, examples: q.futureExamples });
+    f.add(
+      'WARNING',
+      'source',
+      'source.future-dated',
+      `${count(q.futureDated)} row(s) with ${t.watermark} after the source's clock (${q.sourceNow})${examples(q.futureExamples)}: loaded, but re-read by every incremental run and listed as futureDated`,
+      { rows: q.futureDated, examples: q.futureExamples },
+    );
   }
   if (q.nullWatermark) {
-    f.add('WARNING', 'source', 'source.null-watermark', `${count(q.nullWatermark)} row(s) with no ${t.watermark}${examples(q.nullExamples)}: an incremental run never reads them (only a full run does)`, { rows: q.nullWatermark, examples: q.nullExamples });
+    f.add(
+      'WARNING',
+      'source',
+      'source.null-watermark',
+      `${count(q.nullWatermark)} row(s) with no ${t.watermark}${examples(q.nullExamples)}: an incremental run never reads them (only a full run does)`,
+      { rows: q.nullWatermark, examples: q.nullExamples },
+    );
   }
   if (s.duplicates?.total) {
-    f.add('BLOCKER', 'source', 'source.duplicate-codes', `${count(s.duplicates.total)} ${t.key} value(s) held by more than one row${examples(s.duplicates.examples.map((d) => d.code))}: staging keeps one row per code, the extraction would fail`, { total: s.duplicates.total, examples: s.duplicates.examples });
+    f.add(
+      'BLOCKER',
+      'source',
+      'source.duplicate-codes',
+      `${count(s.duplicates.total)} ${t.key} value(s) held by more than one row${examples(s.duplicates.examples.map((d) => d.code))}: staging keeps one row per code, the extraction would fail`,
+      { total: s.duplicates.total, examples: s.duplicates.examples },
+    );
   }
   if (watermark && s.sanity?.changedSince !== null) {
-    f.add('INFO', 'source', 'source.changed-since-watermark', `${count(q.changedSince!)} row(s) changed since the watermark minus the ${deps.config.INCREMENTAL_LOOKBACK_SECONDS}s look-back: what an incremental run would read`, { rows: q.changedSince });
+    f.add(
+      'INFO',
+      'source',
+      'source.changed-since-watermark',
+      `${count(q.changedSince!)} row(s) changed since the watermark minus the ${deps.config.INCREMENTAL_LOOKBACK_SECONDS}s look-back: what an incremental run would read`,
+      { rows: q.changedSince },
+    );
   }
 }
 
@@ -226,18 +293,44 @@ function referenceFindings(f: Findings, deps: PreflightDeps, s: SourceFacts, bra
     }
     const sorted = [...missing].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     for (const [key, rows] of sorted.slice(0, MAX_LISTED)) {
-      f.add('WARNING', 'reference-data', 'reference.branch-missing', `${lookup.source} ${JSON.stringify(key)} is not in ${lookup.table}: ${count(rows)} source row(s) would be rejected (${reason})`, { code: key, rows, reason });
+      f.add(
+        'WARNING',
+        'reference-data',
+        'reference.branch-missing',
+        `${lookup.source} ${JSON.stringify(key)} is not in ${lookup.table}: ${count(rows)} source row(s) would be rejected (${reason})`,
+        { code: key, rows, reason },
+      );
     }
     if (sorted.length > MAX_LISTED) {
       const rest = sorted.slice(MAX_LISTED).reduce((n, [, r]) => n + r, 0);
-      f.add('WARNING', 'reference-data', 'reference.branch-missing', `${sorted.length - MAX_LISTED} more ${lookup.source} value(s) not in ${lookup.table}: ${count(rest)} more row(s) would be rejected (${reason})`);
+      f.add(
+        'WARNING',
+        'reference-data',
+        'reference.branch-missing',
+        `${sorted.length - MAX_LISTED} more ${lookup.source} value(s) not in ${lookup.table}: ${count(rest)} more row(s) would be rejected (${reason})`,
+      );
     }
-    if (empty) f.add('WARNING', 'reference-data', 'reference.branch-empty', `${count(empty)} source row(s) have no ${lookup.source}: rejected (${reason})`, { rows: empty, reason });
-    if (!sorted.length) f.add('INFO', 'reference-data', 'reference.branches', `every ${lookup.source} the source uses (${used}) is in ${lookup.table} (${branches.lookup.size} rows)`);
+    if (empty)
+      f.add('WARNING', 'reference-data', 'reference.branch-empty', `${count(empty)} source row(s) have no ${lookup.source}: rejected (${reason})`, {
+        rows: empty,
+        reason,
+      });
+    if (!sorted.length)
+      f.add(
+        'INFO',
+        'reference-data',
+        'reference.branches',
+        `every ${lookup.source} the source uses (${used}) is in ${lookup.table} (${branches.lookup.size} rows)`,
+      );
   }
 }
 
-function destinationFindings(f: Findings, deps: PreflightDeps, tables: { role: 'customer' | 'profile'; privileges: TablePrivileges; columns: ColumnInfo[]; keys: KeyConstraint[] }[], sample: Preview['rows']): void {
+function destinationFindings(
+  f: Findings,
+  deps: PreflightDeps,
+  tables: { role: 'customer' | 'profile'; privileges: TablePrivileges; columns: ColumnInfo[]; keys: KeyConstraint[] }[],
+  sample: Preview['rows'],
+): void {
   const d = deps.mapping.destination;
   const byRole = Object.fromEntries(tables.map((t) => [t.role, t]));
   for (const t of tables) {
@@ -253,7 +346,9 @@ function destinationFindings(f: Findings, deps: PreflightDeps, tables: { role: '
     if (lacking.length) f.add('BLOCKER', 'destination', 'destination.not-writable', `the migration user lacks ${lacking.join(', ')} on ${name}`);
     else f.add('INFO', 'destination', 'destination.writable', `the migration user may SELECT, INSERT and UPDATE ${name}`);
     f.add(
-      'INFO', 'destination', 'destination.can-alter',
+      'INFO',
+      'destination',
+      'destination.can-alter',
       t.privileges.canAlter
         ? `the migration user may ALTER ${name} (owner or superuser): a bulk first load could drop and rebuild its indexes`
         : `the migration user may not ALTER ${name}: a bulk first load would have to keep its indexes (or run as the owner)`,
@@ -262,10 +357,19 @@ function destinationFindings(f: Findings, deps: PreflightDeps, tables: { role: '
     // Columns against the mapping.
     const columns = new Map(t.columns.map((c) => [c.name, c]));
     for (const c of mapped.filter((m) => !columns.has(m))) {
-      f.add('BLOCKER', 'destination', 'destination.column-missing', `${name} has no column ${JSON.stringify(c)}, which the mapping writes`, { table, column: c });
+      f.add('BLOCKER', 'destination', 'destination.column-missing', `${name} has no column ${JSON.stringify(c)}, which the mapping writes`, {
+        table,
+        column: c,
+      });
     }
     for (const c of t.columns.filter((col) => col.notNull && !col.hasDefault && !mapped.includes(col.name))) {
-      f.add('BLOCKER', 'destination', 'destination.not-null-unmapped', `${name}.${JSON.stringify(c.name)} is NOT NULL without a default and the mapping does not write it: every insert would fail`, { table, column: c.name });
+      f.add(
+        'BLOCKER',
+        'destination',
+        'destination.not-null-unmapped',
+        `${name}.${JSON.stringify(c.name)} is NOT NULL without a default and the mapping does not write it: every insert would fail`,
+        { table, column: c.name },
+      );
     }
     const rows = sample.flatMap((r) => (r.outcome === 'LOAD' ? [(t.role === 'customer' ? r.customer : r.profile)!] : []));
     const uses = columnUses(rows);
@@ -273,27 +377,76 @@ function destinationFindings(f: Findings, deps: PreflightDeps, tables: { role: '
       const c = columns.get(column);
       if (!c) continue;
       const bad = TEXT_TYPES.has(c.baseType) ? [] : [...use.kinds].filter((k) => !ACCEPTS[k].has(c.baseType));
-      if (bad.length) f.add('BLOCKER', 'destination', 'destination.type-mismatch', `${name}.${JSON.stringify(column)} is ${c.type}, but the mapping writes ${bad.join('/')} values into it`, { table, column, type: c.type, values: bad });
+      if (bad.length)
+        f.add(
+          'BLOCKER',
+          'destination',
+          'destination.type-mismatch',
+          `${name}.${JSON.stringify(column)} is ${c.type}, but the mapping writes ${bad.join('/')} values into it`,
+          { table, column, type: c.type, values: bad },
+        );
       if (c.maxLength !== null && use.longest > c.maxLength) {
-        f.add('WARNING', 'destination', 'destination.value-too-long', `${name}.${JSON.stringify(column)} is ${c.type}, and sampled values are up to ${use.longest} characters: their batches would fail`, { table, column, longest: use.longest });
+        f.add(
+          'WARNING',
+          'destination',
+          'destination.value-too-long',
+          `${name}.${JSON.stringify(column)} is ${c.type}, and sampled values are up to ${use.longest} characters: their batches would fail`,
+          { table, column, longest: use.longest },
+        );
       }
       if (c.notNull && use.nulls) {
-        f.add('WARNING', 'destination', 'destination.null-into-not-null', `${name}.${JSON.stringify(column)} is NOT NULL, and the mapping gave ${use.nulls} of ${rows.length} sampled row(s) no value: their batches would fail`, { table, column, rows: use.nulls });
+        f.add(
+          'WARNING',
+          'destination',
+          'destination.null-into-not-null',
+          `${name}.${JSON.stringify(column)} is NOT NULL, and the mapping gave ${use.nulls} of ${rows.length} sampled row(s) no value: their batches would fail`,
+          { table, column, rows: use.nulls },
+        );
       }
     }
-    if (!rows.length) f.add('INFO', 'destination', 'destination.types-unchecked', `no sampled row loads: the column types of ${name} were not compared with mapped values`);
+    if (!rows.length)
+      f.add('INFO', 'destination', 'destination.types-unchecked', `no sampled row loads: the column types of ${name} were not compared with mapped values`);
     // Keys: the upsert key must be unique; the contract's unique keys and foreign key.
-    const unique = (cols: string[]) => t.keys.some((k) => k.kind !== 'FOREIGN KEY' && k.columns.length === cols.length && cols.every((c) => k.columns.includes(c)));
-    if (!unique([key])) f.add('BLOCKER', 'destination', 'destination.key-missing', `${name} has no primary key or unique constraint on ${JSON.stringify(key)}: the load's upsert (ON CONFLICT) needs one`, { table, column: key });
+    const unique = (cols: string[]) =>
+      t.keys.some((k) => k.kind !== 'FOREIGN KEY' && k.columns.length === cols.length && cols.every((c) => k.columns.includes(c)));
+    if (!unique([key]))
+      f.add(
+        'BLOCKER',
+        'destination',
+        'destination.key-missing',
+        `${name} has no primary key or unique constraint on ${JSON.stringify(key)}: the load's upsert (ON CONFLICT) needs one`,
+        { table, column: key },
+      );
     if (t.role === 'profile') {
       for (const c of [d.customerKey, 'customerNumber'].filter((col) => mapped.includes(col))) {
-        if (!unique([c])) f.add('WARNING', 'destination', 'destination.unique-missing', `${name}.${JSON.stringify(c)} is not unique: the contract makes it one customer's (a re-run could not be told from a duplicate)`, { table, column: c });
+        if (!unique([c]))
+          f.add(
+            'WARNING',
+            'destination',
+            'destination.unique-missing',
+            `${name}.${JSON.stringify(c)} is not unique: the contract makes it one customer's (a re-run could not be told from a duplicate)`,
+            { table, column: c },
+          );
       }
       const customerName = `${d.schema}.${d.customerTable}`;
-      const fk = t.keys.some((k) => k.kind === 'FOREIGN KEY' && k.columns.length === 1 && k.columns[0] === d.customerKey && k.references?.table === customerName && k.references.columns[0] === d.customerKey);
+      const fk = t.keys.some(
+        (k) =>
+          k.kind === 'FOREIGN KEY' &&
+          k.columns.length === 1 &&
+          k.columns[0] === d.customerKey &&
+          k.references?.table === customerName &&
+          k.references.columns[0] === d.customerKey,
+      );
       if (byRole.customer?.privileges.exists && mapped.includes(d.customerKey)) {
         if (fk) f.add('INFO', 'destination', 'destination.foreign-key', `${name}.${JSON.stringify(d.customerKey)} references ${customerName}`);
-        else f.add('WARNING', 'destination', 'destination.foreign-key-missing', `${name}.${JSON.stringify(d.customerKey)} has no foreign key to ${customerName}: nothing stops a profile without its customer`, { table });
+        else
+          f.add(
+            'WARNING',
+            'destination',
+            'destination.foreign-key-missing',
+            `${name}.${JSON.stringify(d.customerKey)} has no foreign key to ${customerName}: nothing stops a profile without its customer`,
+            { table },
+          );
       }
     }
   }
@@ -303,7 +456,8 @@ function estimateOf(f: Findings, deps: PreflightDeps, s: SourceFacts, lastRun: C
   const rows = s.sanity?.rows ?? 0;
   const n = s.sample.length;
   if (!n) {
-    if (s.sanity) f.add('INFO', 'estimate', 'estimate.none', rows ? 'no sample could be mapped: no estimate of rejects' : 'the source table is empty: nothing to estimate');
+    if (s.sanity)
+      f.add('INFO', 'estimate', 'estimate.none', rows ? 'no sample could be mapped: no estimate of rejects' : 'the source table is empty: nothing to estimate');
     return null;
   }
   const scale = (k: number) => Math.round((k / n) * rows);
@@ -323,20 +477,49 @@ function estimateOf(f: Findings, deps: PreflightDeps, s: SourceFacts, lastRun: C
     duration: null,
   };
   const list = (xs: { reason: string; estimated: number }[]) => xs.map((x) => `${x.reason} ~${count(x.estimated)}`).join(', ') || 'none';
-  f.add('INFO', 'estimate', 'estimate.rejects', `sample of ${count(n)} of ${count(rows)} rows mapped by the engine (requested ${count(sampleSize)}): ~${count(estimate.rejected.estimated)} rejects (${(100 * ratio).toFixed(1)}%): ${list(estimate.rejected.byReason)}`, { ...estimate.rejected });
-  f.add('INFO', 'estimate', 'estimate.warnings', `~${count(estimate.warned.estimated)} loaded rows with warnings: ${list(estimate.warned.byReason)}`, { ...estimate.warned });
+  f.add(
+    'INFO',
+    'estimate',
+    'estimate.rejects',
+    `sample of ${count(n)} of ${count(rows)} rows mapped by the engine (requested ${count(sampleSize)}): ~${count(estimate.rejected.estimated)} rejects (${(100 * ratio).toFixed(1)}%): ${list(estimate.rejected.byReason)}`,
+    { ...estimate.rejected },
+  );
+  f.add('INFO', 'estimate', 'estimate.warnings', `~${count(estimate.warned.estimated)} loaded rows with warnings: ${list(estimate.warned.byReason)}`, {
+    ...estimate.warned,
+  });
   const { REJECT_MAX_RATIO: maxRatio, REJECT_MAX_COUNT: maxCount } = deps.config;
   if (maxRatio !== undefined && ratio > maxRatio) {
-    f.add('BLOCKER', 'estimate', 'estimate.reject-threshold', `about ${(100 * ratio).toFixed(1)}% of the rows would be rejected, above REJECT_MAX_RATIO ${maxRatio}: the run would stop with RejectThresholdExceeded`);
+    f.add(
+      'BLOCKER',
+      'estimate',
+      'estimate.reject-threshold',
+      `about ${(100 * ratio).toFixed(1)}% of the rows would be rejected, above REJECT_MAX_RATIO ${maxRatio}: the run would stop with RejectThresholdExceeded`,
+    );
   } else if (maxCount !== undefined && estimate.rejected.estimated > maxCount) {
-    f.add('BLOCKER', 'estimate', 'estimate.reject-threshold', `about ${count(estimate.rejected.estimated)} rows would be rejected, above REJECT_MAX_COUNT ${maxCount}: the run would stop with RejectThresholdExceeded`);
+    f.add(
+      'BLOCKER',
+      'estimate',
+      'estimate.reject-threshold',
+      `about ${count(estimate.rejected.estimated)} rows would be rejected, above REJECT_MAX_COUNT ${maxCount}: the run would stop with RejectThresholdExceeded`,
+    );
   }
   if (lastRun && lastRun.totalSeconds > 0 && lastRun.rowsStaged > 0) {
     const rowsPerSecond = lastRun.rowsStaged / lastRun.totalSeconds;
     estimate.duration = { seconds: rows / rowsPerSecond, rowsPerSecond, fromRunId: lastRun.runId, fromWorkflowId: lastRun.workflowId };
-    f.add('INFO', 'estimate', 'estimate.duration', `a full run of ${count(rows)} rows: about ${formatDuration(rows / rowsPerSecond)} at the ${Math.round(rowsPerSecond)} rows/s of the last completed ${lastRun.mode} run (${lastRun.workflowId}, ${count(lastRun.rowsStaged)} rows in ${formatDuration(lastRun.totalSeconds)}, finished ${lastRun.finishedAt})`, { ...estimate.duration });
+    f.add(
+      'INFO',
+      'estimate',
+      'estimate.duration',
+      `a full run of ${count(rows)} rows: about ${formatDuration(rows / rowsPerSecond)} at the ${Math.round(rowsPerSecond)} rows/s of the last completed ${lastRun.mode} run (${lastRun.workflowId}, ${count(lastRun.rowsStaged)} rows in ${formatDuration(lastRun.totalSeconds)}, finished ${lastRun.finishedAt})`,
+      { ...estimate.duration },
+    );
   } else {
-    f.add('INFO', 'estimate', 'estimate.duration', 'no completed run yet: no duration estimate (run one in a rehearsal, or see the README\'s performance figures)');
+    f.add(
+      'INFO',
+      'estimate',
+      'estimate.duration',
+      "no completed run yet: no duration estimate (run one in a rehearsal, or see the README's performance figures)",
+    );
   }
   return estimate;
 }
@@ -347,7 +530,9 @@ async function temporalFindings(f: Findings, deps: PreflightDeps): Promise<void>
   try {
     client = await deps.temporal();
     const info = await client.connection.workflowService.getSystemInfo({});
-    f.add('INFO', 'temporal', 'temporal.server', `Temporal server ${info.serverVersion || '(version not reported)'} at ${config.TEMPORAL_ADDRESS}`, { serverVersion: info.serverVersion });
+    f.add('INFO', 'temporal', 'temporal.server', `Temporal server ${info.serverVersion || '(version not reported)'} at ${config.TEMPORAL_ADDRESS}`, {
+      serverVersion: info.serverVersion,
+    });
   } catch (err) {
     return f.add('BLOCKER', 'temporal', 'temporal.unreachable', `cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${plainMessage(err)}`);
   }
@@ -364,19 +549,39 @@ async function temporalFindings(f: Findings, deps: PreflightDeps): Promise<void>
     const [workflow, activity] = [live(pollers.workflow), live(pollers.activity)];
     if (!workflow.length || !activity.length) {
       const none = [!workflow.length ? 'workflow' : '', !activity.length ? 'activity' : ''].filter(Boolean).join(' and ');
-      f.add('BLOCKER', 'temporal', 'temporal.no-pollers', `no worker polls task queue ${config.TEMPORAL_TASK_QUEUE} for ${none} tasks (none in the last ${POLLER_STALE_MS / 1000}s): start one with npm run worker`, {
-        workflowPollers: workflow.length, activityPollers: activity.length,
-      });
+      f.add(
+        'BLOCKER',
+        'temporal',
+        'temporal.no-pollers',
+        `no worker polls task queue ${config.TEMPORAL_TASK_QUEUE} for ${none} tasks (none in the last ${POLLER_STALE_MS / 1000}s): start one with npm run worker`,
+        {
+          workflowPollers: workflow.length,
+          activityPollers: activity.length,
+        },
+      );
     } else {
       const identities = [...new Set([...workflow, ...activity].map((p) => p.identity))];
-      f.add('INFO', 'temporal', 'temporal.pollers', `task queue ${config.TEMPORAL_TASK_QUEUE}: ${identities.length} worker(s) polling (${identities.join(', ')})`, { workers: identities });
+      f.add(
+        'INFO',
+        'temporal',
+        'temporal.pollers',
+        `task queue ${config.TEMPORAL_TASK_QUEUE}: ${identities.length} worker(s) polling (${identities.join(', ')})`,
+        { workers: identities },
+      );
     }
   } catch (err) {
     f.add('BLOCKER', 'temporal', 'temporal.task-queue', `cannot describe task queue ${config.TEMPORAL_TASK_QUEUE}: ${plainMessage(err)}`);
   }
   try {
     const missing = await missingSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-    if (missing.length) f.add('WARNING', 'temporal', 'temporal.search-attributes', `search attribute(s) ${missing.join(', ')} not registered in ${config.TEMPORAL_NAMESPACE}: runs work, but cannot be filtered (see README)`, { missing });
+    if (missing.length)
+      f.add(
+        'WARNING',
+        'temporal',
+        'temporal.search-attributes',
+        `search attribute(s) ${missing.join(', ')} not registered in ${config.TEMPORAL_NAMESPACE}: runs work, but cannot be filtered (see README)`,
+        { missing },
+      );
     else f.add('INFO', 'temporal', 'temporal.search-attributes', 'search attributes MigrationMode, MigrationPhase, MigrationPipeline are registered');
   } catch (err) {
     f.add('WARNING', 'temporal', 'temporal.search-attributes', `cannot list search attributes: ${plainMessage(err)}`);
@@ -388,8 +593,15 @@ async function stagingFindings(f: Findings, deps: PreflightDeps): Promise<void> 
   const lacking: string[] = [];
   await withReadOnlyTransaction(deps.pools.staging, async (c) => {
     if (!(await readTablePrivileges(c, 'public', 'migration_schema_version')).exists) {
-      if (await canCreateInSchema(c, 'public')) f.add('INFO', 'staging', 'staging.not-migrated', 'the staging schema is not there yet: the worker creates it at start');
-      else f.add('BLOCKER', 'staging', 'staging.not-migrated', 'the staging schema is not there yet and the user may not CREATE in schema public: the worker cannot migrate it');
+      if (await canCreateInSchema(c, 'public'))
+        f.add('INFO', 'staging', 'staging.not-migrated', 'the staging schema is not there yet: the worker creates it at start');
+      else
+        f.add(
+          'BLOCKER',
+          'staging',
+          'staging.not-migrated',
+          'the staging schema is not there yet and the user may not CREATE in schema public: the worker cannot migrate it',
+        );
       return;
     }
     for (const table of STAGING_TABLES) {
@@ -400,9 +612,11 @@ async function stagingFindings(f: Findings, deps: PreflightDeps): Promise<void> 
         if (l.length) lacking.push(`${table} (${l.join(', ')})`);
       }
     }
-    if (missing.length) f.add('BLOCKER', 'staging', 'staging.table-missing', `staging lacks table(s) ${missing.join(', ')}: start the worker once to migrate it`);
+    if (missing.length)
+      f.add('BLOCKER', 'staging', 'staging.table-missing', `staging lacks table(s) ${missing.join(', ')}: start the worker once to migrate it`);
     if (lacking.length) f.add('BLOCKER', 'staging', 'staging.not-writable', `the migration user lacks privileges on ${lacking.join('; ')}`);
-    if (!missing.length && !lacking.length) f.add('INFO', 'staging', 'staging.writable', `the migration user may read and write the ${STAGING_TABLES.length} staging tables`);
+    if (!missing.length && !lacking.length)
+      f.add('INFO', 'staging', 'staging.writable', `the migration user may read and write the ${STAGING_TABLES.length} staging tables`);
   });
 }
 
@@ -417,16 +631,31 @@ export async function runPreflight(deps: PreflightDeps, { sampleSize }: { sample
   let branches: Awaited<ReturnType<typeof readBranches>> | null = null;
   if (staging) {
     await stagingFindings(f, deps);
-    if (!f.list.some((x) => x.area === 'staging' && x.severity === 'BLOCKER' || x.check === 'staging.not-migrated')) {
-      [watermark, lastRun, branches] = await withReadOnlyTransaction(pools.staging, async (c) => [
-        await readWatermark(c, config.PIPELINE, config.INCREMENTAL_LOOKBACK_SECONDS),
-        await readLastCompletedRun(c, config.PIPELINE),
-        await readBranches(c),
-      ] as const);
+    if (!f.list.some((x) => (x.area === 'staging' && x.severity === 'BLOCKER') || x.check === 'staging.not-migrated')) {
+      [watermark, lastRun, branches] = await withReadOnlyTransaction(
+        pools.staging,
+        async (c) =>
+          [
+            await readWatermark(c, config.PIPELINE, config.INCREMENTAL_LOOKBACK_SECONDS),
+            await readLastCompletedRun(c, config.PIPELINE),
+            await readBranches(c),
+          ] as const,
+      );
       if (watermark) {
-        f.add('INFO', 'staging', 'staging.watermark', `watermark ${watermark.watermark} (${formatDuration(watermark.ageSeconds)} old), set by run ${watermark.runId}: an incremental run reads rows changed since then minus ${config.INCREMENTAL_LOOKBACK_SECONDS}s`, { ...watermark });
+        f.add(
+          'INFO',
+          'staging',
+          'staging.watermark',
+          `watermark ${watermark.watermark} (${formatDuration(watermark.ageSeconds)} old), set by run ${watermark.runId}: an incremental run reads rows changed since then minus ${config.INCREMENTAL_LOOKBACK_SECONDS}s`,
+          { ...watermark },
+        );
       } else {
-        f.add('INFO', 'staging', 'staging.watermark', `no watermark for pipeline ${config.PIPELINE} yet: the first run loads every row (an incremental run runs as a full run)`);
+        f.add(
+          'INFO',
+          'staging',
+          'staging.watermark',
+          `no watermark for pipeline ${config.PIPELINE} yet: the first run loads every row (an incremental run runs as a full run)`,
+        );
       }
       f.add(branches.lookup.size ? 'INFO' : 'WARNING', 'reference-data', 'reference.branch-map', `branch_map holds ${branches.lookup.size} branch(es)`);
     }
@@ -442,9 +671,20 @@ export async function runPreflight(deps: PreflightDeps, { sampleSize }: { sample
     } else if (facts.createdSince && staging) {
       const reused = await withReadOnlyTransaction(pools.staging, (c) => readStagedCodes(c, facts!.createdSince!));
       if (reused.length) {
-        f.add('WARNING', 'source', 'source.reused-codes', `${count(reused.length)} code(s) created in the source after the last run (${watermark!.watermark}) were already staged by an earlier run${examples(reused)}: a reused code overwrites the earlier customer, keeping its ids`, { count: reused.length, examples: reused.slice(0, MAX_LISTED) });
+        f.add(
+          'WARNING',
+          'source',
+          'source.reused-codes',
+          `${count(reused.length)} code(s) created in the source after the last run (${watermark!.watermark}) were already staged by an earlier run${examples(reused)}: a reused code overwrites the earlier customer, keeping its ids`,
+          { count: reused.length, examples: reused.slice(0, MAX_LISTED) },
+        );
       } else {
-        f.add('INFO', 'source', 'source.reused-codes', `${count(facts.createdSince.length)} row(s) created since the last run, none under a code staged before`);
+        f.add(
+          'INFO',
+          'source',
+          'source.reused-codes',
+          `${count(facts.createdSince.length)} row(s) created since the last run, none under a code staged before`,
+        );
       }
     }
   }
@@ -453,8 +693,16 @@ export async function runPreflight(deps: PreflightDeps, { sampleSize }: { sample
     const d = mapping.destination;
     const tables = await withReadOnlyTransaction(pools.destination, async (c) => {
       const out = [];
-      for (const [role, table] of [['customer', d.customerTable], ['profile', d.profileTable]] as const) {
-        out.push({ role, privileges: await readTablePrivileges(c, d.schema, table), columns: await readTableColumns(c, d.schema, table), keys: await readTableKeys(c, d.schema, table) });
+      for (const [role, table] of [
+        ['customer', d.customerTable],
+        ['profile', d.profileTable],
+      ] as const) {
+        out.push({
+          role,
+          privileges: await readTablePrivileges(c, d.schema, table),
+          columns: await readTableColumns(c, d.schema, table),
+          keys: await readTableKeys(c, d.schema, table),
+        });
       }
       return out;
     });
@@ -465,7 +713,10 @@ export async function runPreflight(deps: PreflightDeps, { sampleSize }: { sample
   await temporalFindings(f, deps);
 
   const rank: Record<Severity, number> = { BLOCKER: 0, WARNING: 1, INFO: 2 };
-  const findings = f.list.map((x, i) => [x, i] as const).sort((a, b) => rank[a[0].severity] - rank[b[0].severity] || a[1] - b[1]).map(([x]) => x);
+  const findings = f.list
+    .map((x, i) => [x, i] as const)
+    .sort((a, b) => rank[a[0].severity] - rank[b[0].severity] || a[1] - b[1])
+    .map(([x]) => x);
   const counts = {
     blockers: findings.filter((x) => x.severity === 'BLOCKER').length,
     warnings: findings.filter((x) => x.severity === 'WARNING').length,

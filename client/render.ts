@@ -64,13 +64,15 @@ export function progressDetails(p: Progress, workflowId: string): string[] {
     if (p.watermarkBefore) lines.push(`watermark: ${p.watermarkBefore} (moves only when the run completes clean)`);
   } else if (p.watermarkBefore || p.watermarkAfter) {
     const moved = p.watermarkAfter !== p.watermarkBefore;
-    lines.push(`watermark: ${p.watermarkBefore ?? '(none)'} → ${moved ? p.watermarkAfter ?? '(none)' : '(unchanged)'}`);
+    lines.push(`watermark: ${p.watermarkBefore ?? '(none)'} → ${moved ? (p.watermarkAfter ?? '(none)') : '(unchanged)'}`);
   }
   if (p.note) lines.push(`note:     ${p.note}`);
   for (const f of p.failedBatches) lines.push(`FAILED batch ${f.batchNo} after ${f.attempts} attempt(s): ${f.error}`);
   lines.push(...decisionHint(p, workflowId));
   for (const d of p.decisions ?? []) {
-    lines.push(`decision: ${d.action}${d.batches?.length ? ` of batch(es) ${d.batches.join(', ')}` : ''}${d.reason ? ` (${d.reason})` : ''} via ${d.via} at ${d.at}`);
+    lines.push(
+      `decision: ${d.action}${d.batches?.length ? ` of batch(es) ${d.batches.join(', ')}` : ''}${d.reason ? ` (${d.reason})` : ''} via ${d.via} at ${d.at}`,
+    );
   }
   if (p.error) lines.push(`error:    ${p.error}`);
   return lines;
@@ -161,8 +163,12 @@ export function reconciliationLines(r: Reconciliation): string[] {
     const codes = check.examples?.length ? (check.ok ? ` (e.g. codes ${check.examples.slice(0, 5).join(', ')})` : ` (codes ${check.examples.join(', ')})`) : '';
     lines.push(`    ${check.ok ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}${codes}`);
   }
-  lines.push(`  stale customers (newer source row rejected, last loaded version kept): ${r.stale.count}${r.stale.examples.length ? `, e.g. ${r.stale.examples.slice(0, 5).join(', ')}` : ''}`);
-  lines.push(`  deleted in source, kept in destination: ${r.deletedInSource.count}${r.deletedInSource.examples.length ? `, e.g. ${r.deletedInSource.examples.slice(0, 5).join(', ')}` : ''}`);
+  lines.push(
+    `  stale customers (newer source row rejected, last loaded version kept): ${r.stale.count}${r.stale.examples.length ? `, e.g. ${r.stale.examples.slice(0, 5).join(', ')}` : ''}`,
+  );
+  lines.push(
+    `  deleted in source, kept in destination: ${r.deletedInSource.count}${r.deletedInSource.examples.length ? `, e.g. ${r.deletedInSource.examples.slice(0, 5).join(', ')}` : ''}`,
+  );
   if (r.futureDated) {
     lines.push(
       `  future-dated (updated_at after the snapshot${r.snapshotAt ? ` at ${r.snapshotAt}` : ''}; loaded, never moves the watermark): ${r.futureDated.count}` +
@@ -175,7 +181,14 @@ export function reconciliationLines(r: Reconciliation): string[] {
 export function table(rows: (string | number | null)[][], header: string[]): string {
   const all = [header, ...rows.map((r) => r.map((v) => (v === null ? '' : String(v))))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i] ?? '').length)));
-  return all.map((r) => r.map((v, i) => String(v ?? '').padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return all
+    .map((r) =>
+      r
+        .map((v, i) => String(v ?? '').padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** One value on one line, at most `max` characters: for showing source values in a terminal. */

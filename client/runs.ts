@@ -48,7 +48,8 @@ export async function activeRun(ctx: CliContext, pipeline: string): Promise<stri
 export async function startRun(ctx: CliContext, input: MigrationInput, workflowId?: string): Promise<WorkflowHandle<typeof customerMigration>> {
   const pipeline = input.pipeline ?? ctx.config.PIPELINE;
   const active = await activeRun(ctx, pipeline);
-  if (active) throw new RefusedError(`refused: a run of pipeline ${pipeline} is already in progress (${active}); follow it with: npm run migrate -- status ${active}`);
+  if (active)
+    throw new RefusedError(`refused: a run of pipeline ${pipeline} is already in progress (${active}); follow it with: npm run migrate -- status ${active}`);
   const client = await ctx.client();
   const id = workflowId ?? `customer-migration-${input.mode}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const withAttributes = await hasSearchAttributes(client, ctx.config.TEMPORAL_NAMESPACE);
@@ -71,10 +72,7 @@ export async function startRun(ctx: CliContext, input: MigrationInput, workflowI
 export async function queryProgress(handle: WorkflowHandle, timeoutMs = 5000): Promise<Progress | null> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([
-      handle.query(progressQuery),
-      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
-    ]);
+    return await Promise.race([handle.query(progressQuery), new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)))]);
   } catch {
     return null; // no worker yet, or the workflow is between tasks
   } finally {
@@ -89,7 +87,8 @@ export async function follow(handle: WorkflowHandle<typeof customerMigration>, o
   let settled: RunOutcome | undefined;
   const result = handle.result().then(
     (r): RunOutcome => (settled = { ok: true, result: r }),
-    (err): RunOutcome => (settled = { ok: false, error: err instanceof WorkflowFailedError ? err.cause?.message ?? err.message : (err as Error).message, progress: null }),
+    (err): RunOutcome =>
+      (settled = { ok: false, error: err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message, progress: null }),
   );
   while (!settled) {
     const p = await queryProgress(handle);

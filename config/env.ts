@@ -36,24 +36,25 @@ const postgresUrl = z
       return false;
     }
   }, 'must be a URL like postgres://USER@HOST:PORT/DATABASE (with the password after USER and a colon)')
-  .refine((value) => {
-    let mode: string | null;
-    try {
-      mode = new URL(value).searchParams.get('sslmode');
-    } catch {
-      return true; // reported by the check above
-    }
-    return mode === null || (SSL_MODES as readonly string[]).includes(mode);
-  }, `sslmode must be one of ${SSL_MODES.join(', ')}`);
+  .refine(
+    (value) => {
+      let mode: string | null;
+      try {
+        mode = new URL(value).searchParams.get('sslmode');
+      } catch {
+        return true; // reported by the check above
+      }
+      return mode === null || (SSL_MODES as readonly string[]).includes(mode);
+    },
+    `sslmode must be one of ${SSL_MODES.join(', ')}`,
+  );
 
 const positiveInt = z.coerce.number().int().positive();
 const tcpPort = z.coerce.number().int().min(1).max(65535);
 const uuid = z.string().uuid();
 /** host:port (a name, an IPv4 address or a bracketed IPv6 address, then the port). */
 const hostPort = z.string().regex(/^(?:[^\s:/[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'must be host:port');
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /**
  * Every setting of the service, read from the environment (and `.env`), validated once at start-up.
@@ -82,8 +83,14 @@ export const envSchema = z.object({
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_UI_URL: z.string().url().optional(),
 
-  MAPPING_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, 'mapping', 'customer-mapping.json')),
-  PIPELINE: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only').default('efz_customer'),
+  MAPPING_FILE: z
+    .string()
+    .min(1)
+    .default(path.join(PROJECT_ROOT, 'mapping', 'customer-mapping.json')),
+  PIPELINE: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only')
+    .default('efz_customer'),
 
   TENANT_ID: uuid.default('5b3f1c8e-2a4d-4e6f-9a1b-0c7d8e9f0a11'),
   MIGRATION_USER_ID: uuid.default('00000000-0000-4000-8000-00000000da7a'),
@@ -113,32 +120,34 @@ export const envSchema = z.object({
 });
 
 /** Settings that only make sense together; then the defaults that follow the local stack's ports. */
-const checkedSchema = envSchema.superRefine((c, ctx) => {
-  if (Boolean(c.TEMPORAL_TLS_CERT_PATH) !== Boolean(c.TEMPORAL_TLS_KEY_PATH)) {
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      path: [c.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'],
-      message: 'mTLS needs both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH',
-    });
-  }
-  if (c.METRICS_ADDRESS && c.METRICS_ADDRESS === c.TEMPORAL_METRICS_ADDRESS) {
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      path: ['TEMPORAL_METRICS_ADDRESS'],
-      message: "must differ from METRICS_ADDRESS: the SDK's exporter is an HTTP server of its own",
-    });
-  }
-}).transform((c) => {
-  const local = localStackDefaults(c);
-  return {
-    ...c,
-    SOURCE_DATABASE_URL: c.SOURCE_DATABASE_URL ?? local.SOURCE_DATABASE_URL,
-    STAGING_DATABASE_URL: c.STAGING_DATABASE_URL ?? local.STAGING_DATABASE_URL,
-    DESTINATION_DATABASE_URL: c.DESTINATION_DATABASE_URL ?? local.DESTINATION_DATABASE_URL,
-    TEMPORAL_ADDRESS: c.TEMPORAL_ADDRESS ?? local.TEMPORAL_ADDRESS,
-    TEMPORAL_UI_URL: c.TEMPORAL_UI_URL ?? local.TEMPORAL_UI_URL,
-  };
-});
+const checkedSchema = envSchema
+  .superRefine((c, ctx) => {
+    if (Boolean(c.TEMPORAL_TLS_CERT_PATH) !== Boolean(c.TEMPORAL_TLS_KEY_PATH)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [c.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'],
+        message: 'mTLS needs both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH',
+      });
+    }
+    if (c.METRICS_ADDRESS && c.METRICS_ADDRESS === c.TEMPORAL_METRICS_ADDRESS) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['TEMPORAL_METRICS_ADDRESS'],
+        message: "must differ from METRICS_ADDRESS: the SDK's exporter is an HTTP server of its own",
+      });
+    }
+  })
+  .transform((c) => {
+    const local = localStackDefaults(c);
+    return {
+      ...c,
+      SOURCE_DATABASE_URL: c.SOURCE_DATABASE_URL ?? local.SOURCE_DATABASE_URL,
+      STAGING_DATABASE_URL: c.STAGING_DATABASE_URL ?? local.STAGING_DATABASE_URL,
+      DESTINATION_DATABASE_URL: c.DESTINATION_DATABASE_URL ?? local.DESTINATION_DATABASE_URL,
+      TEMPORAL_ADDRESS: c.TEMPORAL_ADDRESS ?? local.TEMPORAL_ADDRESS,
+      TEMPORAL_UI_URL: c.TEMPORAL_UI_URL ?? local.TEMPORAL_UI_URL,
+    };
+  });
 
 export type AppConfig = z.output<typeof checkedSchema>;
 

@@ -22,12 +22,14 @@ export interface ServerInfo {
 }
 
 export async function readServerInfo(db: Db): Promise<ServerInfo> {
-  const row = (await db.query(
-    `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS version_num,
+  const row = (
+    await db.query(
+      `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS version_num,
             current_user AS "user", COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS superuser,
             pg_is_in_recovery() AS in_recovery, current_setting('default_transaction_read_only') = 'on' AS read_only,
             current_database() AS database`,
-  )).rows[0];
+    )
+  ).rows[0];
   return {
     version: row.version,
     versionNum: row.version_num,
@@ -52,8 +54,9 @@ export interface TablePrivileges {
 
 /** The current user's privileges on one table (all false when it does not exist). */
 export async function readTablePrivileges(db: Db, schema: string, table: string): Promise<TablePrivileges> {
-  const row = (await db.query(
-    `SELECT c.oid IS NOT NULL AS exists,
+  const row = (
+    await db.query(
+      `SELECT c.oid IS NOT NULL AS exists,
             COALESCE(has_table_privilege(c.oid, 'SELECT'), false) AS select,
             COALESCE(has_table_privilege(c.oid, 'INSERT'), false) AS insert,
             COALESCE(has_table_privilege(c.oid, 'UPDATE'), false) AS update,
@@ -62,17 +65,27 @@ export async function readTablePrivileges(db: Db, schema: string, table: string)
             COALESCE(pg_has_role(c.relowner, 'USAGE') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS can_alter
        FROM (SELECT 1) one
        LEFT JOIN pg_class c ON c.oid = to_regclass(format('%I.%I', $1::text, $2::text))`,
-    [schema, table],
-  )).rows[0];
-  return { exists: row.exists, select: row.select, insert: row.insert, update: row.update, delete: row.delete, truncate: row.truncate, canAlter: row.can_alter };
+      [schema, table],
+    )
+  ).rows[0];
+  return {
+    exists: row.exists,
+    select: row.select,
+    insert: row.insert,
+    update: row.update,
+    delete: row.delete,
+    truncate: row.truncate,
+    canAlter: row.can_alter,
+  };
 }
 
 /** Whether the current user may create tables in a schema (the worker's staging migrations need it). */
 export async function canCreateInSchema(db: Db, schema: string): Promise<boolean> {
-  const row = (await db.query(
-    `SELECT COALESCE(has_schema_privilege(n.oid, 'CREATE'), false) AS can FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = $1`,
-    [schema],
-  )).rows[0];
+  const row = (
+    await db.query(`SELECT COALESCE(has_schema_privilege(n.oid, 'CREATE'), false) AS can FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = $1`, [
+      schema,
+    ])
+  ).rows[0];
   return row.can;
 }
 
@@ -104,11 +117,22 @@ export async function readTableColumns(db: Db, schema: string, table: string): P
       ORDER BY a.attnum`,
     [schema, table],
   );
-  return result.rows.map((r) => ({ name: r.name, type: r.type, baseType: r.base_type, maxLength: r.max_length, notNull: r.not_null, hasDefault: r.has_default }));
+  return result.rows.map((r) => ({
+    name: r.name,
+    type: r.type,
+    baseType: r.base_type,
+    maxLength: r.max_length,
+    notNull: r.not_null,
+    hasDefault: r.has_default,
+  }));
 }
 
 /** information_schema's data_type (a domain's base type) of each column of `tables` in `schema`. */
-export async function readColumnDataTypes(db: Db, schema: string, tables: readonly [string, string]): Promise<{ table_name: string; column_name: string; data_type: string }[]> {
+export async function readColumnDataTypes(
+  db: Db,
+  schema: string,
+  tables: readonly [string, string],
+): Promise<{ table_name: string; column_name: string; data_type: string }[]> {
   const [first, second] = tables;
   const result = await db.query<{ table_name: string; column_name: string; data_type: string }>(
     `SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name IN ($2, $3)`,

@@ -91,7 +91,12 @@ export class EncodedLines {
 
   /** The bytes of the lines `keep` accepts, in order. */
   selected(keep: (i: number) => boolean): Buffer {
-    return Buffer.concat(this.ends.map((_, i) => i).filter(keep).map((i) => this.line(i)));
+    return Buffer.concat(
+      this.ends
+        .map((_, i) => i)
+        .filter(keep)
+        .map((i) => this.line(i)),
+    );
   }
 
   private start(i: number): number {

@@ -30,9 +30,7 @@ export async function migrateStaging(connectionString: string): Promise<string[]
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS migration_schema_version (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set(
-      (await client.query<{ version: number }>('SELECT version FROM migration_schema_version')).rows.map((r) => r.version),
-    );
+    const done = new Set((await client.query<{ version: number }>('SELECT version FROM migration_schema_version')).rows.map((r) => r.version));
     for (const migration of migrationFiles('staging')) {
       if (done.has(migration.version)) continue;
       await client.query('BEGIN');

@@ -104,9 +104,11 @@ type FieldPrinter = (value: unknown, parts: string[]) => void;
 const NULL_FIELD = '\\N';
 
 function fieldPrinter(dataType: string): FieldPrinter {
-  const scalar = (text: (v: unknown) => string): FieldPrinter => (v, parts) => {
-    parts.push(v === null || v === undefined ? NULL_FIELD : text(v));
-  };
+  const scalar =
+    (text: (v: unknown) => string): FieldPrinter =>
+    (v, parts) => {
+      parts.push(v === null || v === undefined ? NULL_FIELD : text(v));
+    };
   switch (dataType) {
     case 'uuid':
       return scalar((v) => copyEscape(String(v).toLowerCase()));
@@ -125,12 +127,28 @@ function fieldPrinter(dataType: string): FieldPrinter {
 }
 
 /** Types whose text never holds a character COPY escapes. */
-const PLAIN = new Set(['uuid', 'timestamp with time zone', 'timestamp without time zone', 'date', 'smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
+const PLAIN = new Set([
+  'uuid',
+  'timestamp with time zone',
+  'timestamp without time zone',
+  'date',
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double precision',
+]);
 
 /** The SQL expression printing a stored column as fieldPrinter writes it. */
 function fieldSql(column: string, dataType: string): string {
   const escaped = (text: string) => `replace(replace(replace(replace(${text}, E'\\\\', E'\\\\\\\\'), E'\\n', E'\\\\n'), E'\\r', E'\\\\r'), E'\\t', E'\\\\t')`;
-  const value = dataType === 'boolean' ? `CASE WHEN ${column} THEN 't' WHEN NOT ${column} THEN 'f' END` : PLAIN.has(dataType) ? `${column}::text` : escaped(`${column}::text`);
+  const value =
+    dataType === 'boolean'
+      ? `CASE WHEN ${column} THEN 't' WHEN NOT ${column} THEN 'f' END`
+      : PLAIN.has(dataType)
+        ? `${column}::text`
+        : escaped(`${column}::text`);
   return `coalesce(${value}, E'\\\\N')`;
 }
 

@@ -8,10 +8,10 @@ export class PreflightError extends Error {
 }
 
 async function missingColumns(pool: Pool, schema: string, table: string, columns: readonly string[]): Promise<string[] | null> {
-  const result = await pool.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
-    [schema, table],
-  );
+  const result = await pool.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, [
+    schema,
+    table,
+  ]);
   if (!result.rowCount) return null;
   const present = new Set(result.rows.map((r) => r.column_name));
   return columns.filter((c) => !present.has(c));

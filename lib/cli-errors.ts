@@ -3,7 +3,16 @@ import { log, scrubRowValues } from './log';
 import { redactSecrets } from './redact';
 
 /** Errors a person can act on are one line; anything else also shows its stack (never a password). */
-const KNOWN = new Set(['RefusedError', 'ConfigError', 'MappingConfigError', 'PreflightError', 'UsageError', 'TransportError', 'ServiceError', 'WorkflowNotFoundError']);
+const KNOWN = new Set([
+  'RefusedError',
+  'ConfigError',
+  'MappingConfigError',
+  'PreflightError',
+  'UsageError',
+  'TransportError',
+  'ServiceError',
+  'WorkflowNotFoundError',
+]);
 
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -37,13 +37,15 @@ const HIDDEN = '[value hidden]';
  * `Failing row contains (…)`. Identifiers (constraint, column, type names) stay.
  */
 export function scrubRowValues(message: string): string {
-  return message
-    // PostgreSQL does not escape quotes inside the value: hide up to the line's last quote (over-
-    // hiding an identifier is fine, showing part of a value is not).
-    .replace(/(:\s*)"[^\n]*"/g, `$1"${HIDDEN}"`)
-    .replace(/\bvalue "[^\n]*"(?= is | for |$)/g, `value "${HIDDEN}"`)
-    .replace(/(\bKey \((?:[^()]|\([^()]*\))*\)=)\((?:.|\n)*?\)(?= (?:already exists|is not present|conflicts))/g, `$1(${HIDDEN})`)
-    .replace(/(Failing row contains )\((?:.|\n)*\)/g, `$1(${HIDDEN})`);
+  return (
+    message
+      // PostgreSQL does not escape quotes inside the value: hide up to the line's last quote (over-
+      // hiding an identifier is fine, showing part of a value is not).
+      .replace(/(:\s*)"[^\n]*"/g, `$1"${HIDDEN}"`)
+      .replace(/\bvalue "[^\n]*"(?= is | for |$)/g, `value "${HIDDEN}"`)
+      .replace(/(\bKey \((?:[^()]|\([^()]*\))*\)=)\((?:.|\n)*?\)(?= (?:already exists|is not present|conflicts))/g, `$1(${HIDDEN})`)
+      .replace(/(Failing row contains )\((?:.|\n)*\)/g, `$1(${HIDDEN})`)
+  );
 }
 
 /** An error as log fields: name, message (secrets redacted; values scrubbed unless allowed), type, code. */

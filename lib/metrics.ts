@@ -57,17 +57,48 @@ export class MigrationMetrics {
     const registers = [this.registry];
     const p = 'customer_migration_';
     this.rowsExtracted = new Counter({ name: `${p}rows_extracted_total`, help: 'Source rows read into staging, by run mode', labelNames: ['mode'], registers });
-    this.rowsLoaded = new Counter({ name: `${p}rows_loaded_total`, help: 'Rows written to the destination (customer + customer_profile), by run mode', labelNames: ['mode'], registers });
-    this.rowsRejected = new Counter({ name: `${p}rows_rejected_total`, help: 'Staged rows rejected by the mapping, by run mode and reject reason', labelNames: ['mode', 'reason'], registers });
-    this.rowsWarned = new Counter({ name: `${p}rows_warned_total`, help: 'Loaded rows with at least one warning, by run mode', labelNames: ['mode'], registers });
-    this.warnings = new Counter({ name: `${p}warnings_total`, help: 'Mapping warnings (a row may have several), by run mode and reason', labelNames: ['mode', 'reason'], registers });
-    this.batches = new Counter({ name: `${p}batches_total`, help: 'Load batches finished by this worker, by run mode and outcome (done | failed after its retries)', labelNames: ['mode', 'state'], registers });
+    this.rowsLoaded = new Counter({
+      name: `${p}rows_loaded_total`,
+      help: 'Rows written to the destination (customer + customer_profile), by run mode',
+      labelNames: ['mode'],
+      registers,
+    });
+    this.rowsRejected = new Counter({
+      name: `${p}rows_rejected_total`,
+      help: 'Staged rows rejected by the mapping, by run mode and reject reason',
+      labelNames: ['mode', 'reason'],
+      registers,
+    });
+    this.rowsWarned = new Counter({
+      name: `${p}rows_warned_total`,
+      help: 'Loaded rows with at least one warning, by run mode',
+      labelNames: ['mode'],
+      registers,
+    });
+    this.warnings = new Counter({
+      name: `${p}warnings_total`,
+      help: 'Mapping warnings (a row may have several), by run mode and reason',
+      labelNames: ['mode', 'reason'],
+      registers,
+    });
+    this.batches = new Counter({
+      name: `${p}batches_total`,
+      help: 'Load batches finished by this worker, by run mode and outcome (done | failed after its retries)',
+      labelNames: ['mode', 'state'],
+      registers,
+    });
     this.batchDuration = new Histogram({
-      name: `${p}batch_duration_seconds`, help: 'Time to map and load one batch', labelNames: ['mode'], registers,
+      name: `${p}batch_duration_seconds`,
+      help: 'Time to map and load one batch',
+      labelNames: ['mode'],
+      registers,
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
     });
     this.batchRate = new Histogram({
-      name: `${p}batch_rows_per_second`, help: 'Staged rows mapped and loaded (or rejected) per second, per batch', labelNames: ['mode'], registers,
+      name: `${p}batch_rows_per_second`,
+      help: 'Staged rows mapped and loaded (or rejected) per second, per batch',
+      labelNames: ['mode'],
+      registers,
       buckets: [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000],
     });
     collectDefaultMetrics({ register: this.registry, prefix: p });
@@ -76,14 +107,18 @@ export class MigrationMetrics {
     // One staging read per scrape serves all four gauges: prom-client collects them concurrently, so
     // they all ask before the read resolves; the next scrape reads again.
     let pending: Promise<RunOverview | null> | null = null;
-    const read = () => (pending ??= overview()
-      .catch((err) => {
-        log('warn', 'metrics: cannot read the run overview from staging', { error: err });
-        return null;
-      })
-      .finally(() => (pending = null)));
+    const read = () =>
+      (pending ??= overview()
+        .catch((err) => {
+          log('warn', 'metrics: cannot read the run overview from staging', { error: err });
+          return null;
+        })
+        .finally(() => (pending = null)));
     new Gauge({
-      name: `${p}phase`, help: "1 for the phase of the pipeline's latest run (finished once it ended), 0 for the others", labelNames: ['phase'], registers,
+      name: `${p}phase`,
+      help: "1 for the phase of the pipeline's latest run (finished once it ended), 0 for the others",
+      labelNames: ['phase'],
+      registers,
       async collect() {
         const o = await read();
         if (!o) return;
@@ -92,21 +127,28 @@ export class MigrationMetrics {
       },
     });
     new Gauge({
-      name: `${p}batches`, help: "The latest run's batches by state", labelNames: ['state'], registers,
+      name: `${p}batches`,
+      help: "The latest run's batches by state",
+      labelNames: ['state'],
+      registers,
       async collect() {
         const o = await read();
         if (o) for (const state of BATCH_STATES) this.set({ state }, o.batches[state]);
       },
     });
     new Gauge({
-      name: `${p}last_reconciliation_passed`, help: 'Whether the last reconciliation of the pipeline passed (1) or failed (0); absent before the first', registers,
+      name: `${p}last_reconciliation_passed`,
+      help: 'Whether the last reconciliation of the pipeline passed (1) or failed (0); absent before the first',
+      registers,
       async collect() {
         const o = await read();
         if (o?.lastReconciliation) this.set(o.lastReconciliation.ok ? 1 : 0);
       },
     });
     new Gauge({
-      name: `${p}last_reconciliation_timestamp_seconds`, help: 'When the run of the last reconciliation finished (Unix time)', registers,
+      name: `${p}last_reconciliation_timestamp_seconds`,
+      help: 'When the run of the last reconciliation finished (Unix time)',
+      registers,
       async collect() {
         const o = await read();
         if (o?.lastReconciliation?.finishedAtSeconds != null) this.set(o.lastReconciliation.finishedAtSeconds);

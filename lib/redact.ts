@@ -11,7 +11,8 @@
  * - HTTP authorisation values: `Bearer …`, `Basic …`.
  */
 const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/[^\s:@/"'<>]*:)[^\s"'<>]*@(?=[^\s"'<>@]*(?:[\s"'<>]|$))/gi;
-const SECRET_NAMES = 'password|pgpassword|passwd|pwd|sslpassword|sslkey_password|api[_-]?key|apikey|access[_-]?token|token|secret|client[_-]?secret|hmac[_-]?key';
+const SECRET_NAMES =
+  'password|pgpassword|passwd|pwd|sslpassword|sslkey_password|api[_-]?key|apikey|access[_-]?token|token|secret|client[_-]?secret|hmac[_-]?key';
 const KEY_VALUE = new RegExp(`(\\b(?:${SECRET_NAMES})\\s*=\\s*)('(?:[^'\\\\]|\\\\.)*'|[^\\s&;,"']+)`, 'gi');
 const JSON_PROPERTY = new RegExp(`("(?:[A-Za-z0-9_]*_)?(?:${SECRET_NAMES})"\\s*:\\s*")((?:[^"\\\\]|\\\\.)*)"`, 'gi');
 const AUTHORIZATION = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/g;
@@ -19,11 +20,7 @@ const AUTHORIZATION = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/g;
 /** Replaces every secret the forms above recognise with `***`. */
 export function redactSecrets(text: string): string {
   if (typeof text !== 'string') text = String(text);
-  return text
-    .replace(URL_USERINFO, '$1***@')
-    .replace(KEY_VALUE, '$1***')
-    .replace(JSON_PROPERTY, '$1***"')
-    .replace(AUTHORIZATION, '$1 ***');
+  return text.replace(URL_USERINFO, '$1***@').replace(KEY_VALUE, '$1***').replace(JSON_PROPERTY, '$1***"').replace(AUTHORIZATION, '$1 ***');
 }
 
 /** A connection URL without its password, for messages that must name the target. */

@@ -26,7 +26,13 @@ function readPem(variable: string, file: string | undefined): Buffer | undefined
 export function temporalTls(config: AppConfig): TLSConfig | undefined {
   const wanted =
     config.TEMPORAL_TLS ||
-    Boolean(config.TEMPORAL_TLS_CERT_PATH || config.TEMPORAL_TLS_KEY_PATH || config.TEMPORAL_TLS_CA_PATH || config.TEMPORAL_TLS_SERVER_NAME || config.TEMPORAL_API_KEY);
+    Boolean(
+      config.TEMPORAL_TLS_CERT_PATH ||
+      config.TEMPORAL_TLS_KEY_PATH ||
+      config.TEMPORAL_TLS_CA_PATH ||
+      config.TEMPORAL_TLS_SERVER_NAME ||
+      config.TEMPORAL_API_KEY,
+    );
   if (!wanted) return undefined;
   const crt = readPem('TEMPORAL_TLS_CERT_PATH', config.TEMPORAL_TLS_CERT_PATH);
   const key = readPem('TEMPORAL_TLS_KEY_PATH', config.TEMPORAL_TLS_KEY_PATH);
@@ -54,7 +60,9 @@ export async function connectClient(config: AppConfig): Promise<{ client: Client
 export async function missingSearchAttributes(client: Client, namespace: string): Promise<string[]> {
   const response = await client.connection.operatorService.listSearchAttributes({ namespace });
   const names = Object.keys(response.customAttributes ?? {});
-  return Object.values(searchAttributeKeys).map((k) => k.name).filter((name) => !names.includes(name));
+  return Object.values(searchAttributeKeys)
+    .map((k) => k.name)
+    .filter((name) => !names.includes(name));
 }
 
 /** Whether the namespace has the custom search attributes the workflow would set. */
@@ -73,7 +81,11 @@ export interface TaskQueuePoller {
 }
 
 /** The pollers Temporal has seen on a task queue (DescribeTaskQueue), for workflow and activity tasks. */
-export async function taskQueuePollers(client: Client, namespace: string, taskQueue: string): Promise<{ workflow: TaskQueuePoller[]; activity: TaskQueuePoller[] }> {
+export async function taskQueuePollers(
+  client: Client,
+  namespace: string,
+  taskQueue: string,
+): Promise<{ workflow: TaskQueuePoller[]; activity: TaskQueuePoller[] }> {
   const describe = async (taskQueueType: 1 | 2) => {
     // 1 = TASK_QUEUE_TYPE_WORKFLOW, 2 = TASK_QUEUE_TYPE_ACTIVITY; kind 1 = TASK_QUEUE_KIND_NORMAL
     const response = await client.connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: 1 }, taskQueueType });

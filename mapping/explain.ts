@@ -30,7 +30,11 @@ export interface ColumnOrigin {
   mapped: unknown;
 }
 
-const CONTEXT_TEXT: Record<string, string> = { customerId: 'customer_uuids.customerId', customerProfileId: 'customer_uuids.customerProfileId', runDate: 'the run date' };
+const CONTEXT_TEXT: Record<string, string> = {
+  customerId: 'customer_uuids.customerId',
+  customerProfileId: 'customer_uuids.customerProfileId',
+  runDate: 'the run date',
+};
 
 export function describeNormaliser(n: NormaliserDef): string {
   switch (n.kind) {
@@ -41,7 +45,9 @@ export function describeNormaliser(n: NormaliserDef): string {
     case 'upper':
       return 'upper (trimmed, upper-cased)';
     case 'enum':
-      return `enum (${Object.entries(n.values).map(([k, v]) => `${k}→${v}`).join(', ')}${n.caseInsensitive ? '; any case' : ''})`;
+      return `enum (${Object.entries(n.values)
+        .map(([k, v]) => `${k}→${v}`)
+        .join(', ')}${n.caseInsensitive ? '; any case' : ''})`;
     case 'date':
       return `date (formats ${n.formats.join(' | ')}${n.min ? `; from ${n.min}` : ''}${n.max ? `; up to ${n.max}` : ''}; written YYYY-MM-DD)`;
     case 'email':
@@ -72,7 +78,10 @@ export function describeExpr(e: Expr, type: string | null, used: Set<string>): s
   if ('config' in e) return `configuration ${e.config}`;
   if ('context' in e) return CONTEXT_TEXT[e.context] ?? e.context;
   if ('join' in e) return `join(${e.join.map(d).join(', ')}; separator ${JSON.stringify(e.sep)}; missing parts left out)`;
-  if ('map' in e) return `${d(e.map)} mapped {${Object.entries(e.values).map(([k, v]) => `${k}→${JSON.stringify(v)}`).join(', ')}}${e.default !== undefined ? ` else ${JSON.stringify(e.default)}` : ''}`;
+  if ('map' in e)
+    return `${d(e.map)} mapped {${Object.entries(e.values)
+      .map(([k, v]) => `${k}→${JSON.stringify(v)}`)
+      .join(', ')}}${e.default !== undefined ? ` else ${JSON.stringify(e.default)}` : ''}`;
   if ('padStart' in e) return `${d(e.padStart)} padded on the left to ${e.length} with "${e.fill}"`;
   if ('if' in e) return `if ${d(e.if)} then ${d(e.then)} else ${d(e.else)}`;
   if ('object' in e) return `object {${Object.keys(e.object).join(', ')}}`;
@@ -88,7 +97,12 @@ export function describeExpr(e: Expr, type: string | null, used: Set<string>): s
 
 function fieldOrigin(name: string, def: FieldDef | undefined, row: SourceRow | null, type: string | null, used: Set<string>): FieldOrigin {
   if (!def) return { field: name, source: '?', raw: undefined, normaliser: '(no such field)' };
-  const origin: FieldOrigin = { field: name, source: def.source, raw: row ? row[def.source] ?? null : undefined, normaliser: describeNormaliser(def.normaliser) };
+  const origin: FieldOrigin = {
+    field: name,
+    source: def.source,
+    raw: row ? (row[def.source] ?? null) : undefined,
+    normaliser: describeNormaliser(def.normaliser),
+  };
   if (def.default !== undefined) origin.default = def.default;
   if (def.override) origin.override = `${JSON.stringify(def.override.value)} when ${describeExpr(def.override.when, type, used)}`;
   if (def.types) origin.types = def.types;
@@ -106,7 +120,12 @@ export function valueAt(value: unknown, path: readonly string[]): unknown {
  * Every destination value of the row, column by column (and key by key inside JSON objects), with
  * the rule that gives it and the source fields it reads. `mapped` is mapRow's result for the row.
  */
-export function explainRow(doc: MappingDocument, customerType: string | null, row: SourceRow | null, mapped: { customer: Record<string, unknown>; profile: Record<string, unknown> } | null): ColumnOrigin[] {
+export function explainRow(
+  doc: MappingDocument,
+  customerType: string | null,
+  row: SourceRow | null,
+  mapped: { customer: Record<string, unknown>; profile: Record<string, unknown> } | null,
+): ColumnOrigin[] {
   const out: ColumnOrigin[] = [];
   const tables: [string, Record<string, Expr>, Record<string, unknown> | undefined][] = [
     [doc.destination.customer.table, doc.rows.customer, mapped?.customer],

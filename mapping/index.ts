@@ -47,7 +47,12 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
  * Validates and compiles a parsed mapping document. `origin` names it in error messages;
  * `documentSha256` is the digest of the document as loaded (of its JSON text when none is given).
  */
-export function compileMapping(doc: unknown, constants: MappingConstants, origin = 'document', documentSha256 = sha256(JSON.stringify(doc) ?? '')): CompiledMapping {
+export function compileMapping(
+  doc: unknown,
+  constants: MappingConstants,
+  origin = 'document',
+  documentSha256 = sha256(JSON.stringify(doc) ?? ''),
+): CompiledMapping {
   for (const name of CONSTANT_NAMES) {
     const v = (constants as unknown as Record<string, unknown> | null)?.[name];
     if (typeof v !== 'string' || v.trim() === '') {

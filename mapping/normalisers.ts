@@ -123,9 +123,7 @@ export interface DateFormat {
 const MONTH_ABBREVIATIONS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const TWO_DIGITS = Array.from({ length: 32 }, (_, i) => String(i).padStart(2, '0'));
 /** Month abbreviations keyed by their three lower-cased char codes packed into one number. */
-const MONTH_KEYS = new Map<number, number>(
-  MONTH_ABBREVIATIONS.map((m, i) => [(m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2), i + 1]),
-);
+const MONTH_KEYS = new Map<number, number>(MONTH_ABBREVIATIONS.map((m, i) => [(m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2), i + 1]));
 const SEPARATORS = '-/. ';
 
 /** The tokens of a date format, tried in this order: the part of the date each gives, and its width. */
@@ -142,7 +140,7 @@ export function compileDateFormat(format: string): DateFormat {
   const at = { year: -1, month: -1, day: -1 };
   let monthName = false;
   const literals: Array<readonly [number, number]> = [];
-  for (let i = 0; i < format.length; ) {
+  for (let i = 0; i < format.length;) {
     const token = DATE_TOKENS.find((t) => format.startsWith(t.text, i));
     if (token !== undefined) {
       if (at[token.part] !== -1) throw new Error(`date format "${format}" has ${token.name} twice`);
@@ -153,9 +151,7 @@ export function compileDateFormat(format: string): DateFormat {
       literals.push([i, format.charCodeAt(i)]);
       i += 1;
     } else {
-      throw new Error(
-        `date format "${format}" has an unknown token at "${format.slice(i)}" (tokens: YYYY, MM, DD, Mon; separators: - / . space)`,
-      );
+      throw new Error(`date format "${format}" has an unknown token at "${format.slice(i)}" (tokens: YYYY, MM, DD, Mon; separators: - / . space)`);
     }
   }
   const { year, month, day } = at;
@@ -386,6 +382,5 @@ export function buildNormaliser(def: NormaliserDef): NormaliserFn {
 
 /** Kinds whose result can be INVALID: such a field needs a reject or warning rule. */
 export function canBeInvalid(def: NormaliserDef): boolean {
-  return def.kind === 'enum' || def.kind === 'date' || def.kind === 'email' || def.kind === 'phone' ||
-    def.kind === 'pattern' || def.kind === 'lookup';
+  return def.kind === 'enum' || def.kind === 'date' || def.kind === 'email' || def.kind === 'phone' || def.kind === 'pattern' || def.kind === 'lookup';
 }

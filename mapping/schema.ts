@@ -17,10 +17,7 @@ const sqlIdentifier = z
   .string()
   .regex(SQL_IDENTIFIER, 'must be an SQL identifier matching ^[A-Za-z_][A-Za-z0-9_]*$')
   .refine(notProto, '"__proto__" is not allowed as a name');
-const fieldName = z
-  .string()
-  .regex(SQL_IDENTIFIER, 'a field name must match ^[A-Za-z_][A-Za-z0-9_]*$')
-  .refine(notProto, '"__proto__" is not allowed as a name');
+const fieldName = z.string().regex(SQL_IDENTIFIER, 'a field name must match ^[A-Za-z_][A-Za-z0-9_]*$').refine(notProto, '"__proto__" is not allowed as a name');
 const typeName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'a customer type must be UPPER_SNAKE_CASE');
 const issueCode = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'a reason code must be UPPER_SNAKE_CASE');
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()], {
@@ -209,11 +206,7 @@ export const mappingDocumentSchema = z
       .object({
         /** Precedence: a row is rejected with the first applicable code in this list. */
         order: z.array(issueCode).min(1),
-        rules: z.array(
-          z
-            .object({ code: issueCode, field: fieldName, when: z.enum(['missing', 'invalid', 'missingOrInvalid']) })
-            .strict(),
-        ),
+        rules: z.array(z.object({ code: issueCode, field: fieldName, when: z.enum(['missing', 'invalid', 'missingOrInvalid']) }).strict()),
       })
       .strict(),
     /** A present but invalid value of `field` is nulled and reported with `code`. */

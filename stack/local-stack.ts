@@ -612,7 +612,13 @@ export async function stackStatus(): Promise<StackStatus> {
     };
   } else {
     const [host, port] = splitAddress(targets[0].address);
-    postgres = { state: 'external', managed: false, address: [...new Set(targets.map((t) => t.address))].join(', '), databases, reachable: await isPortOpen(host, port) };
+    postgres = {
+      state: 'external',
+      managed: false,
+      address: [...new Set(targets.map((t) => t.address))].join(', '),
+      databases,
+      reachable: await isPortOpen(host, port),
+    };
   }
 
   const t = temporalTarget();
@@ -692,7 +698,10 @@ async function postgresUp(log: Log): Promise<void> {
     log(`postgres: started on ${LOCAL_PG.host}:${port} (pid ${started}), data ${dataText(rel(place.dataDir), place.reason)}, log ${rel(PG_LOG)}`);
   }
 
-  const created = await ensureDatabases(postgresUrl(port, 'postgres'), local.map((t) => t.database));
+  const created = await ensureDatabases(
+    postgresUrl(port, 'postgres'),
+    local.map((t) => t.database),
+  );
   if (created.length > 0) log(`postgres: created database(s) ${created.join(', ')}`);
   for (const t of local) {
     if (t.role === 'staging') {

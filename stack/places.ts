@@ -88,7 +88,9 @@ export function systemStateBase(): string {
   }
   const st = fs.lstatSync(base);
   if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
-    throw new Error(`${base} must be a folder owned by root that only root can write to (it is ${st.isDirectory() ? `owned by uid ${st.uid}, mode ${modeText(base)}` : 'not a folder'}): fix or remove it`);
+    throw new Error(
+      `${base} must be a folder owned by root that only root can write to (it is ${st.isDirectory() ? `owned by uid ${st.uid}, mode ${modeText(base)}` : 'not a folder'}): fix or remove it`,
+    );
   }
   return base;
 }

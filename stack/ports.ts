@@ -76,7 +76,11 @@ export function portHolder(port: number): string | undefined {
   if (inodes.size === 0) return undefined;
   let pids: number[];
   try {
-    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => a - b);
+    pids = fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .sort((a, b) => a - b);
   } catch {
     return undefined;
   }

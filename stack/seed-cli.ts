@@ -28,9 +28,7 @@ export class UsageError extends Error {
 }
 
 export type SeedCommand =
-  | { kind: 'help' }
-  | { kind: 'seed'; rows: number; seed: number; startCode: number; truncate: boolean }
-  | { kind: 'mutate'; fraction: number; seed: number };
+  { kind: 'help' } | { kind: 'seed'; rows: number; seed: number; startCode: number; truncate: boolean } | { kind: 'mutate'; fraction: number; seed: number };
 
 function parseInteger(flag: string, text: string | undefined, min: number, max: number): number {
   if (text === undefined || text.startsWith('--')) throw new UsageError(`${flag} needs a value`);

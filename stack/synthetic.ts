@@ -190,10 +190,7 @@ export const DIRTY_KINDS = {
   INVALID_ALT_PHONE: { appliesTo: 'ANY', severity: 'WARNING', reason: 'INVALID_PHONE', field: 'alt_phone' },
   INVALID_ID_EXPIRY_DATE: { appliesTo: 'INDIVIDUAL', severity: 'WARNING', reason: 'INVALID_DATE', field: 'id_expiry_date' },
   INVALID_INCORPORATION_DATE: { appliesTo: 'CORPORATE', severity: 'WARNING', reason: 'INVALID_DATE', field: 'date_of_incorporation' },
-} as const satisfies Record<
-  string,
-  { appliesTo: 'ANY' | CustomerShape; severity: 'REJECT' | 'WARNING' | 'NONE'; reason: string | null; field: EfzTextColumn }
->;
+} as const satisfies Record<string, { appliesTo: 'ANY' | CustomerShape; severity: 'REJECT' | 'WARNING' | 'NONE'; reason: string | null; field: EfzTextColumn }>;
 
 export type DirtyKind = keyof typeof DIRTY_KINDS;
 
@@ -250,8 +247,20 @@ interface Region {
 }
 
 const REGIONS: readonly Region[] = [
-  { prefix: 'LAG', city: 'Lagos', state: 'Lagos', postal: '10', areas: ['Marina', 'Broad Street', 'Ikeja', 'Victoria Island', 'Lekki Phase 1', 'Surulere', 'Yaba', 'Apapa', 'Ikorodu', 'Festac', 'Ajah', 'Allen Avenue'] },
-  { prefix: 'ABJ', city: 'Abuja', state: 'FCT', postal: '90', areas: ['Central Business District', 'Wuse II', 'Garki', 'Maitama', 'Gwarinpa', 'Kubwa', 'Asokoro', 'Utako'] },
+  {
+    prefix: 'LAG',
+    city: 'Lagos',
+    state: 'Lagos',
+    postal: '10',
+    areas: ['Marina', 'Broad Street', 'Ikeja', 'Victoria Island', 'Lekki Phase 1', 'Surulere', 'Yaba', 'Apapa', 'Ikorodu', 'Festac', 'Ajah', 'Allen Avenue'],
+  },
+  {
+    prefix: 'ABJ',
+    city: 'Abuja',
+    state: 'FCT',
+    postal: '90',
+    areas: ['Central Business District', 'Wuse II', 'Garki', 'Maitama', 'Gwarinpa', 'Kubwa', 'Asokoro', 'Utako'],
+  },
   { prefix: 'PHC', city: 'Port Harcourt', state: 'Rivers', postal: '50', areas: ['Trans-Amadi', 'GRA', 'Aba Road', 'Rumuokoro', 'D-Line'] },
   { prefix: 'KAN', city: 'Kano', state: 'Kano', postal: '70', areas: ['Bompai', 'Sabon Gari', 'Kantin Kwari', 'Zoo Road'] },
   { prefix: 'IBD', city: 'Ibadan', state: 'Oyo', postal: '20', areas: ['Dugbe', 'Bodija', 'Ring Road', 'UI'] },
@@ -307,18 +316,283 @@ export function generateBranches(seed: number = BRANCH_SEED): BranchRow[] {
 // Vocabulary
 // ---------------------------------------------------------------------------------------------
 
-const MALE_FIRST = ['Chinedu', 'Emeka', 'Oluwaseun', 'Babatunde', 'Ibrahim', 'Musa', 'Abubakar', 'Obinna', 'Tunde', 'Segun', 'Ifeanyi', 'Uchechukwu', 'Usman', 'Sani', 'Osagie', 'Ejiro', 'Tamunotonye', 'Peter', 'John', 'Samuel', 'David', 'Daniel', 'Godwin', 'Kelechi', 'Chukwuemeka', 'Adewale', 'Olumide', 'Yakubu', 'Aliyu', 'Nnamdi', 'Femi', 'Kayode', 'Ikechukwu', 'Bashir', 'Efosa', 'Okon', 'Etim', 'Ayodele', 'Gbenga', 'Chidi'];
-const FEMALE_FIRST = ['Adaeze', 'Ngozi', 'Funmilayo', 'Aisha', 'Fatima', 'Chiamaka', 'Yetunde', 'Bolanle', 'Nkechi', 'Amina', 'Zainab', 'Halima', 'Efe', 'Ese', 'Ebiere', 'Blessing', 'Grace', 'Mary', 'Esther', 'Joy', 'Patience', 'Folake', 'Titilayo', 'Ifeoma', 'Chioma', 'Hauwa', 'Hadiza', 'Omolara', 'Temitope', 'Abimbola', 'Uju', 'Nneka', 'Ebere', 'Precious', 'Oluwakemi', 'Salamatu', 'Idara', 'Ekaette', 'Kemi', 'Toyin'];
-const UNISEX_MIDDLE = ['Oluwaseyi', 'Chukwudi', 'Ayomide', 'Kehinde', 'Taiwo', 'Ebuka', 'Olamide', 'Somtochukwu', 'Ademola', 'Adaora', 'Nasiru', 'Opeyemi', 'Damilola', 'Tobi', 'Chisom', 'Ifunanya', 'Mohammed', 'Blessing', 'Favour', 'Godspower'];
-const LAST_NAMES = ['Okafor', 'Adeyemi', 'Balogun', 'Okonkwo', 'Eze', 'Nwosu', 'Ibrahim', 'Bello', 'Abubakar', 'Mohammed', 'Yusuf', 'Adebayo', 'Ogunleye', 'Olawale', 'Okoro', 'Chukwu', 'Obi', 'Onyeka', 'Danjuma', 'Lawal', 'Suleiman', 'Akinola', 'Ajayi', 'Oyelaran', 'Edet', 'Bassey', 'Etim', 'Ekpo', 'Okon', 'Igwe', 'Umeh', 'Agbaje', 'Ogbonna', 'Oladipo', 'Adekunle', 'Ige', 'Omoregie', 'Idris', 'Garba', 'Aliyu', 'Nwachukwu', 'Anyanwu', 'Ogundipe', 'Oyebanji', 'Afolabi', 'Uzoma', 'Ndukwe', 'Ikpeazu', 'Akpan', 'Usman'];
+const MALE_FIRST = [
+  'Chinedu',
+  'Emeka',
+  'Oluwaseun',
+  'Babatunde',
+  'Ibrahim',
+  'Musa',
+  'Abubakar',
+  'Obinna',
+  'Tunde',
+  'Segun',
+  'Ifeanyi',
+  'Uchechukwu',
+  'Usman',
+  'Sani',
+  'Osagie',
+  'Ejiro',
+  'Tamunotonye',
+  'Peter',
+  'John',
+  'Samuel',
+  'David',
+  'Daniel',
+  'Godwin',
+  'Kelechi',
+  'Chukwuemeka',
+  'Adewale',
+  'Olumide',
+  'Yakubu',
+  'Aliyu',
+  'Nnamdi',
+  'Femi',
+  'Kayode',
+  'Ikechukwu',
+  'Bashir',
+  'Efosa',
+  'Okon',
+  'Etim',
+  'Ayodele',
+  'Gbenga',
+  'Chidi',
+];
+const FEMALE_FIRST = [
+  'Adaeze',
+  'Ngozi',
+  'Funmilayo',
+  'Aisha',
+  'Fatima',
+  'Chiamaka',
+  'Yetunde',
+  'Bolanle',
+  'Nkechi',
+  'Amina',
+  'Zainab',
+  'Halima',
+  'Efe',
+  'Ese',
+  'Ebiere',
+  'Blessing',
+  'Grace',
+  'Mary',
+  'Esther',
+  'Joy',
+  'Patience',
+  'Folake',
+  'Titilayo',
+  'Ifeoma',
+  'Chioma',
+  'Hauwa',
+  'Hadiza',
+  'Omolara',
+  'Temitope',
+  'Abimbola',
+  'Uju',
+  'Nneka',
+  'Ebere',
+  'Precious',
+  'Oluwakemi',
+  'Salamatu',
+  'Idara',
+  'Ekaette',
+  'Kemi',
+  'Toyin',
+];
+const UNISEX_MIDDLE = [
+  'Oluwaseyi',
+  'Chukwudi',
+  'Ayomide',
+  'Kehinde',
+  'Taiwo',
+  'Ebuka',
+  'Olamide',
+  'Somtochukwu',
+  'Ademola',
+  'Adaora',
+  'Nasiru',
+  'Opeyemi',
+  'Damilola',
+  'Tobi',
+  'Chisom',
+  'Ifunanya',
+  'Mohammed',
+  'Blessing',
+  'Favour',
+  'Godspower',
+];
+const LAST_NAMES = [
+  'Okafor',
+  'Adeyemi',
+  'Balogun',
+  'Okonkwo',
+  'Eze',
+  'Nwosu',
+  'Ibrahim',
+  'Bello',
+  'Abubakar',
+  'Mohammed',
+  'Yusuf',
+  'Adebayo',
+  'Ogunleye',
+  'Olawale',
+  'Okoro',
+  'Chukwu',
+  'Obi',
+  'Onyeka',
+  'Danjuma',
+  'Lawal',
+  'Suleiman',
+  'Akinola',
+  'Ajayi',
+  'Oyelaran',
+  'Edet',
+  'Bassey',
+  'Etim',
+  'Ekpo',
+  'Okon',
+  'Igwe',
+  'Umeh',
+  'Agbaje',
+  'Ogbonna',
+  'Oladipo',
+  'Adekunle',
+  'Ige',
+  'Omoregie',
+  'Idris',
+  'Garba',
+  'Aliyu',
+  'Nwachukwu',
+  'Anyanwu',
+  'Ogundipe',
+  'Oyebanji',
+  'Afolabi',
+  'Uzoma',
+  'Ndukwe',
+  'Ikpeazu',
+  'Akpan',
+  'Usman',
+];
 const MALE_TITLES = ['Mr', 'MR', 'Mr.', 'mr', 'Dr', 'Chief', 'Alhaji', 'Engr', 'Prof', 'Pastor', 'Barr'];
 const FEMALE_TITLES = ['Mrs', 'MRS', 'Mrs.', 'Miss', 'Ms', 'mrs', 'Dr', 'Chief', 'Alhaja', 'Engr', 'Barr', 'Lady'];
 const MARITAL = ['Single', 'SINGLE', 'single', 'Married', 'MARRIED', 'married', 'Divorced', 'Widowed', 'WIDOWED', 'Separated'];
-const STREETS = ['Marina Road', 'Awolowo Road', 'Adeola Odeku Street', 'Allen Avenue', 'Herbert Macaulay Way', 'Aminu Kano Crescent', 'Ahmadu Bello Way', 'Ikwerre Road', 'Ogui Road', 'Murtala Mohammed Way', 'Ring Road', 'Oba Akran Avenue', 'Bode Thomas Street', 'Toyin Street', 'Ikorodu Road', 'Broad Street', 'Admiralty Way', 'Ajose Adeogun Street', 'Aba Road', 'Zik Avenue', 'Independence Avenue', 'Okigwe Road', 'Wetheral Road', 'Calabar Road', 'Airport Road', 'Sapele Road', 'Lagos-Ibadan Expressway', 'Opebi Road', 'Obafemi Awolowo Way', 'Gimbiya Street'];
-const LINE2 = ['Off Bode Thomas Street', 'Flat 3B', 'Block 12, Flat 4', 'Behind First Bank', 'Opposite Shoprite', 'P.O. Box 1234', 'Close to the Mosque', 'Beside Total Filling Station', 'Suite 205', 'Second Floor', 'Estate Gate 2'];
-const OCCUPATIONS = ['Trader', 'Civil Servant', 'Teacher', 'Engineer', 'Nurse', 'Medical Doctor', 'Farmer', 'Student', 'Banker', 'Accountant', 'Lawyer', 'Artisan', 'Driver', 'Self-Employed', 'Clergy', 'Retired', 'Unemployed', 'Tailor', 'Software Developer', 'Pharmacist', 'Business Owner', 'Police Officer', 'Soldier', 'Journalist', 'Architect'];
-const EMPLOYERS = ['Federal Ministry of Health', 'Lagos State Government', 'Dangote Group', 'MTN Nigeria', 'NNPC Limited', 'Shell Petroleum Development Company', 'First Bank of Nigeria', 'Self', 'SELF EMPLOYED', 'Nigerian Army', 'University of Lagos', 'Julius Berger Nigeria', 'Chevron Nigeria', 'Nigerian Breweries', 'Nestle Nigeria', 'Federal Civil Service', 'Kano State Government', 'Andela', 'Flour Mills of Nigeria', 'Lagos University Teaching Hospital'];
-const NATURES = ['Food Processing', 'Logistics', 'Retail Trade', 'Import/Export', 'Construction', 'ICT Services', 'Agriculture', 'Fashion & Textiles', 'Pharmaceuticals', 'Real Estate', 'Hospitality', 'Transport', 'Oil & Gas Services', 'Education', 'Printing', 'Poultry Farming', 'General Merchandise', 'Consulting', 'Fish Farming', 'Cosmetics'];
+const STREETS = [
+  'Marina Road',
+  'Awolowo Road',
+  'Adeola Odeku Street',
+  'Allen Avenue',
+  'Herbert Macaulay Way',
+  'Aminu Kano Crescent',
+  'Ahmadu Bello Way',
+  'Ikwerre Road',
+  'Ogui Road',
+  'Murtala Mohammed Way',
+  'Ring Road',
+  'Oba Akran Avenue',
+  'Bode Thomas Street',
+  'Toyin Street',
+  'Ikorodu Road',
+  'Broad Street',
+  'Admiralty Way',
+  'Ajose Adeogun Street',
+  'Aba Road',
+  'Zik Avenue',
+  'Independence Avenue',
+  'Okigwe Road',
+  'Wetheral Road',
+  'Calabar Road',
+  'Airport Road',
+  'Sapele Road',
+  'Lagos-Ibadan Expressway',
+  'Opebi Road',
+  'Obafemi Awolowo Way',
+  'Gimbiya Street',
+];
+const LINE2 = [
+  'Off Bode Thomas Street',
+  'Flat 3B',
+  'Block 12, Flat 4',
+  'Behind First Bank',
+  'Opposite Shoprite',
+  'P.O. Box 1234',
+  'Close to the Mosque',
+  'Beside Total Filling Station',
+  'Suite 205',
+  'Second Floor',
+  'Estate Gate 2',
+];
+const OCCUPATIONS = [
+  'Trader',
+  'Civil Servant',
+  'Teacher',
+  'Engineer',
+  'Nurse',
+  'Medical Doctor',
+  'Farmer',
+  'Student',
+  'Banker',
+  'Accountant',
+  'Lawyer',
+  'Artisan',
+  'Driver',
+  'Self-Employed',
+  'Clergy',
+  'Retired',
+  'Unemployed',
+  'Tailor',
+  'Software Developer',
+  'Pharmacist',
+  'Business Owner',
+  'Police Officer',
+  'Soldier',
+  'Journalist',
+  'Architect',
+];
+const EMPLOYERS = [
+  'Federal Ministry of Health',
+  'Lagos State Government',
+  'Dangote Group',
+  'MTN Nigeria',
+  'NNPC Limited',
+  'Shell Petroleum Development Company',
+  'First Bank of Nigeria',
+  'Self',
+  'SELF EMPLOYED',
+  'Nigerian Army',
+  'University of Lagos',
+  'Julius Berger Nigeria',
+  'Chevron Nigeria',
+  'Nigerian Breweries',
+  'Nestle Nigeria',
+  'Federal Civil Service',
+  'Kano State Government',
+  'Andela',
+  'Flour Mills of Nigeria',
+  'Lagos University Teaching Hospital',
+];
+const NATURES = [
+  'Food Processing',
+  'Logistics',
+  'Retail Trade',
+  'Import/Export',
+  'Construction',
+  'ICT Services',
+  'Agriculture',
+  'Fashion & Textiles',
+  'Pharmaceuticals',
+  'Real Estate',
+  'Hospitality',
+  'Transport',
+  'Oil & Gas Services',
+  'Education',
+  'Printing',
+  'Poultry Farming',
+  'General Merchandise',
+  'Consulting',
+  'Fish Farming',
+  'Cosmetics',
+];
 const BUSINESS_WORDS: Record<string, readonly string[]> = {
   'Food Processing': ['Foods', 'Agro-Allied', 'Flour Mills'],
   Logistics: ['Logistics', 'Haulage', 'Courier Services'],
@@ -341,10 +615,64 @@ const BUSINESS_WORDS: Record<string, readonly string[]> = {
   'Fish Farming': ['Fisheries', 'Aquaculture', 'Fish Farms'],
   Cosmetics: ['Cosmetics', 'Beauty World', 'Skincare'],
 };
-const BUSINESS_PREFIXES = ['Greenfield', 'Royal', 'Crystal', 'Golden Crest', 'Sunrise', 'Ever-Fresh', 'Zenith Star', 'Unity', 'Blue Ocean', 'Kings', 'Diamond', 'Heritage', 'Peak', 'New Dawn', 'Jubilee'];
-const BUSINESS_SUFFIXES = ['Ltd', 'Limited', 'Nig. Ltd', 'Nigeria Limited', 'Enterprises', 'Ventures', '& Sons Ltd', 'Global Services Ltd', 'PLC', 'Co.', 'Int\'l Ltd', ''];
+const BUSINESS_PREFIXES = [
+  'Greenfield',
+  'Royal',
+  'Crystal',
+  'Golden Crest',
+  'Sunrise',
+  'Ever-Fresh',
+  'Zenith Star',
+  'Unity',
+  'Blue Ocean',
+  'Kings',
+  'Diamond',
+  'Heritage',
+  'Peak',
+  'New Dawn',
+  'Jubilee',
+];
+const BUSINESS_SUFFIXES = [
+  'Ltd',
+  'Limited',
+  'Nig. Ltd',
+  'Nigeria Limited',
+  'Enterprises',
+  'Ventures',
+  '& Sons Ltd',
+  'Global Services Ltd',
+  'PLC',
+  'Co.',
+  "Int'l Ltd",
+  '',
+];
 const EMAIL_DOMAINS = ['gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'yahoo.co.uk', 'ymail.com', 'icloud.com', 'mail.com', 'live.com'];
-const PHONE_PREFIXES = ['0803', '0806', '0813', '0816', '0703', '0706', '0810', '0805', '0807', '0815', '0905', '0802', '0808', '0812', '0701', '0902', '0809', '0817', '0818', '0909', '0708', '0814', '0903', '0811'];
+const PHONE_PREFIXES = [
+  '0803',
+  '0806',
+  '0813',
+  '0816',
+  '0703',
+  '0706',
+  '0810',
+  '0805',
+  '0807',
+  '0815',
+  '0905',
+  '0802',
+  '0808',
+  '0812',
+  '0701',
+  '0902',
+  '0809',
+  '0817',
+  '0818',
+  '0909',
+  '0708',
+  '0814',
+  '0903',
+  '0811',
+];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 // Whitespace that JavaScript's trim removes (contract 4.5): spaces, tabs, no-break spaces, CR/LF.
@@ -352,23 +680,110 @@ const PADS = [' ', '  ', '\t', '\u00A0', ' \u00A0', '\t ', ' \t', '\u00A0\u00A0'
 const BLANKS = ['', ' ', '   ', '\t', '\u00A0', ' \t\u00A0 ', '\r\n'];
 
 // Dirty values ------------------------------------------------------------------------------------
-const BAD_TYPES = ['Trust', 'NGO', 'Partnership', 'Joint', 'Staff', 'Minor', 'Cooperative', 'corporate account', 'Indvidual', 'S.M.E', 'individuals', '0', '??', 'Govt', 'I N D'];
+const BAD_TYPES = [
+  'Trust',
+  'NGO',
+  'Partnership',
+  'Joint',
+  'Staff',
+  'Minor',
+  'Cooperative',
+  'corporate account',
+  'Indvidual',
+  'S.M.E',
+  'individuals',
+  '0',
+  '??',
+  'Govt',
+  'I N D',
+];
 const BAD_BVN_LETTERS = ['2221234567A', 'BVN22212345', 'ABCDEFGHIJK', '22212O45678', 'N/A', 'nil', 'pending', '2221234567l'];
-const BAD_DOB_UNPARSEABLE = ['unknown', '1987/03/05', '5/3/1987', '05-March-1987', '19870305x', 'N/A', '1987-3-5', '87-03-05', 'March 5, 1987', '05.03.1987', '0', '1987'];
-const BAD_DOB_IMPOSSIBLE = ['31/02/1990', '30-feb-1988', '2001-02-29', '31/04/1985', '19900231', '1990-13-01', '00/00/0000', '32-01-1980', '1985-06-31', '29-FEB-1999'];
+const BAD_DOB_UNPARSEABLE = [
+  'unknown',
+  '1987/03/05',
+  '5/3/1987',
+  '05-March-1987',
+  '19870305x',
+  'N/A',
+  '1987-3-5',
+  '87-03-05',
+  'March 5, 1987',
+  '05.03.1987',
+  '0',
+  '1987',
+];
+const BAD_DOB_IMPOSSIBLE = [
+  '31/02/1990',
+  '30-feb-1988',
+  '2001-02-29',
+  '31/04/1985',
+  '19900231',
+  '1990-13-01',
+  '00/00/0000',
+  '32-01-1980',
+  '1985-06-31',
+  '29-FEB-1999',
+];
 const BAD_DOB_FUTURE = ['2041-07-15', '15/07/2045', '01-jan-2099', '20500101', '12-12-2060', '2077-03-01'];
 const BAD_DOB_1800S = ['1899-12-31', '31/12/1899', '15-jun-1850', '18990101', '01-01-1801', '1899-01-01'];
 const BAD_BRANCHES = ['LAG099', 'XYZ001', 'HQ', 'LAG 001', 'LAGOS', 'ABJ-001', '0001', 'lag0001', 'KAN999', 'Head Office'];
 const BAD_STATUSES = ['PENDING', 'Suspended', 'ACT1VE', 'Closed-Pending', 'frozen', 'DECEASED', 'N/A', '?', 'A', 'Awaiting KYC'];
 const BAD_GENDERS = ['X', 'U', 'Unknown', 'other', 'N/A', 'Mal', 'fem', '0', '1', 'Femal', 'M/F', 'Men'];
-const BAD_EMAILS = ['john.doe@', 'john doe@gmail.com', 'nobody', 'a@b', 'info@okafor_foods.com', 'user@@gmail.com', 'user@gmail.c', 'NIL', 'user@mail.com.', 'user@gmail,com', 'n/a', '@yahoo.com', 'chinedu.eze@gmail', 'mailto: emeka@yahoo.com'];
-const BAD_PHONES = ['N/A', '12345', '0803123456', '080312345678', '+234', '+1234567', 'none', '803 123 4567', '0', 'nil', '234803123456', '+2348031234567890123'];
+const BAD_EMAILS = [
+  'john.doe@',
+  'john doe@gmail.com',
+  'nobody',
+  'a@b',
+  'info@okafor_foods.com',
+  'user@@gmail.com',
+  'user@gmail.c',
+  'NIL',
+  'user@mail.com.',
+  'user@gmail,com',
+  'n/a',
+  '@yahoo.com',
+  'chinedu.eze@gmail',
+  'mailto: emeka@yahoo.com',
+];
+const BAD_PHONES = [
+  'N/A',
+  '12345',
+  '0803123456',
+  '080312345678',
+  '+234',
+  '+1234567',
+  'none',
+  '803 123 4567',
+  '0',
+  'nil',
+  '234803123456',
+  '+2348031234567890123',
+];
 const BAD_EXPIRY = ['N/A', '31/04/2030', '2030-13-01', 'soon', '00000000', '2029/05/01', '31-Sept-2028', '1/1/2030', 'LIFETIME', '2028-02-30'];
-const BAD_INCORPORATION = ['N/A', '30/02/2011', '2011-06-31', 'established 1999', '20451231', '2046-01-01', '1/6/2011', '00-00-0000', 'Jan 2010', '15-jun-2049'];
+const BAD_INCORPORATION = [
+  'N/A',
+  '30/02/2011',
+  '2011-06-31',
+  'established 1999',
+  '20451231',
+  '2046-01-01',
+  '1/6/2011',
+  '00-00-0000',
+  'Jan 2010',
+  '15-jun-2049',
+];
 const ODD_RISK = ['Very High', 'N/A', 'unrated', 'Med', 'H', 'PEP'];
 
 // Hostile values -------------------------------------------------------------------------------
-const CONTROL_VALUES = ['Block 5\u0007\u001b[31m red\u001b[0m', 'Flat\u00012\u0002', 'Ring\bRoad\u007f', 'Suite\u000b205\u000c', 'Bell\u0007\u0007 Lane', '\u0006Ack Street', 'Esc\u001b Close'];
+const CONTROL_VALUES = [
+  'Block 5\u0007\u001b[31m red\u001b[0m',
+  'Flat\u00012\u0002',
+  'Ring\bRoad\u007f',
+  'Suite\u000b205\u000c',
+  'Bell\u0007\u0007 Lane',
+  '\u0006Ack Street',
+  'Esc\u001b Close',
+];
 const EMOJI_VALUES = ['Chinedu 🙂', '🚀 Rocket Ventures Ltd', 'Lagos 🏙️', 'Adaeze 👩🏾‍💼', '💰💰 Money Palace', 'Okafor 🇳🇬', 'Trader 🛒'];
 const ODD_UNICODE_VALUES = [
   'Ade\u0301bayo', // combining acute accent
@@ -395,7 +810,7 @@ const COPY_SPECIAL_VALUES = [
   '\\N',
   '\\.',
   'ends with backslash\\',
-  "O'Brien \"Quoted\", Semi;colon",
+  'O\'Brien "Quoted", Semi;colon',
   "Robert'); DROP TABLE customer;--",
   '\\t literal backslash-t',
   '%s %d {0} ${x}',
@@ -559,7 +974,8 @@ function personalEmail(rng: Rng, first: string, last: string): string {
   const local = k === 0 ? `${f}.${l}` : k === 1 ? `${f}${l}` : k === 2 ? `${f}_${l}${rng.int(1, 99)}` : k === 3 ? `${f[0]}${l}` : `${l}.${f}${rng.int(60, 99)}`;
   const email = `${local}@${rng.pick(EMAIL_DOMAINS)}`;
   const r = rng.next();
-  const cased = r < 0.6 ? email : r < 0.8 ? email.replace(/^./, (c) => c.toUpperCase()).replace(/@(.)/, (_m, c: string) => `@${c.toUpperCase()}`) : email.toUpperCase();
+  const cased =
+    r < 0.6 ? email : r < 0.8 ? email.replace(/^./, (c) => c.toUpperCase()).replace(/@(.)/, (_m, c: string) => `@${c.toUpperCase()}`) : email.toUpperCase();
   return pad(rng, cased, 0.2);
 }
 
@@ -606,12 +1022,55 @@ const RISK_WEIGHTS: readonly (readonly [string, number])[] = [
   ['MEDIUM', 30],
   ['HIGH', 8],
 ];
-const KYC_CORPORATE: readonly (readonly [number | null, number])[] = [[1, 5], [2, 40], [3, 50], [null, 5]];
-const KYC_INDIVIDUAL: readonly (readonly [number | null, number])[] = [[0, 2], [1, 20], [2, 40], [3, 33], [null, 5]];
-const NATIONALITY_WEIGHTS: readonly (readonly [string | null, number])[] = [['NG', 60], ['Nigerian', 18], ['ng', 5], [' NG ', 3], ['GH', 1], ['GB', 1], ['US', 1], [null, 11]];
-const COUNTRY_WEIGHTS: readonly (readonly [string | null, number])[] = [['NG', 55], ['Nigeria', 20], ['ng', 5], ['NGA', 5], [' Nigeria ', 3], ['NIGERIA', 5], [null, 7]];
-const DATE_FORMAT_WEIGHTS: readonly (readonly [number, number])[] = [[0, 35], [1, 30], [2, 10], [3, 15], [4, 10]];
-const PHONE_FORMAT_WEIGHTS: readonly (readonly [number, number])[] = [[0, 30], [1, 20], [2, 15], [3, 12], [4, 8], [5, 6], [6, 5], [7, 4]];
+const KYC_CORPORATE: readonly (readonly [number | null, number])[] = [
+  [1, 5],
+  [2, 40],
+  [3, 50],
+  [null, 5],
+];
+const KYC_INDIVIDUAL: readonly (readonly [number | null, number])[] = [
+  [0, 2],
+  [1, 20],
+  [2, 40],
+  [3, 33],
+  [null, 5],
+];
+const NATIONALITY_WEIGHTS: readonly (readonly [string | null, number])[] = [
+  ['NG', 60],
+  ['Nigerian', 18],
+  ['ng', 5],
+  [' NG ', 3],
+  ['GH', 1],
+  ['GB', 1],
+  ['US', 1],
+  [null, 11],
+];
+const COUNTRY_WEIGHTS: readonly (readonly [string | null, number])[] = [
+  ['NG', 55],
+  ['Nigeria', 20],
+  ['ng', 5],
+  ['NGA', 5],
+  [' Nigeria ', 3],
+  ['NIGERIA', 5],
+  [null, 7],
+];
+const DATE_FORMAT_WEIGHTS: readonly (readonly [number, number])[] = [
+  [0, 35],
+  [1, 30],
+  [2, 10],
+  [3, 15],
+  [4, 10],
+];
+const PHONE_FORMAT_WEIGHTS: readonly (readonly [number, number])[] = [
+  [0, 30],
+  [1, 20],
+  [2, 15],
+  [3, 12],
+  [4, 8],
+  [5, 6],
+  [6, 5],
+  [7, 4],
+];
 const FEMALE_GENDERS = ['F', 'Female', 'f', 'female', 'FEMALE'];
 const MALE_GENDERS = ['M', 'Male', 'm', 'male', 'MALE'];
 
@@ -694,8 +1153,34 @@ const CORPORATE_DIRTY: readonly (readonly [DirtyKind, number])[] = [
 ];
 
 /** Fields where hostile values go: kept as given (or only upper-cased) by the mapping, never validated. */
-const HOSTILE_FIELDS_INDIVIDUAL: readonly EfzTextColumn[] = ['first_name', 'middle_name', 'last_name', 'address_line1', 'address_line2', 'city', 'state', 'occupation', 'employer_name', 'account_officer', 'title', 'postal_code', 'id_number'];
-const HOSTILE_FIELDS_CORPORATE: readonly EfzTextColumn[] = ['business_name', 'registration_number', 'tax_id', 'address_line1', 'address_line2', 'city', 'state', 'occupation', 'account_officer', 'postal_code', 'id_number'];
+const HOSTILE_FIELDS_INDIVIDUAL: readonly EfzTextColumn[] = [
+  'first_name',
+  'middle_name',
+  'last_name',
+  'address_line1',
+  'address_line2',
+  'city',
+  'state',
+  'occupation',
+  'employer_name',
+  'account_officer',
+  'title',
+  'postal_code',
+  'id_number',
+];
+const HOSTILE_FIELDS_CORPORATE: readonly EfzTextColumn[] = [
+  'business_name',
+  'registration_number',
+  'tax_id',
+  'address_line1',
+  'address_line2',
+  'city',
+  'state',
+  'occupation',
+  'account_officer',
+  'postal_code',
+  'id_number',
+];
 
 function buildIndividual(rng: Rng, row: EfzCustomerRow, tags: RowTag[]): void {
   const female = rng.chance(0.48);
@@ -711,9 +1196,7 @@ function buildIndividual(rng: Rng, row: EfzCustomerRow, tags: RowTag[]): void {
   row.registration_number = null;
   row.tax_id = null;
   row.date_of_incorporation = null;
-  row.gender = rng.chance(0.05)
-    ? missing(rng)
-    : pad(rng, mixCase(rng, rng.pick(female ? FEMALE_GENDERS : MALE_GENDERS)), 0.08);
+  row.gender = rng.chance(0.05) ? missing(rng) : pad(rng, mixCase(rng, rng.pick(female ? FEMALE_GENDERS : MALE_GENDERS)), 0.08);
 
   const dr = rng.next();
   if (dr < 0.03) row.date_of_birth = missing(rng);
@@ -813,7 +1296,9 @@ function buildCorporate(rng: Rng, row: EfzCustomerRow, tags: RowTag[]): void {
 }
 
 /** The columns that take text or null. */
-type TextColumn = { [K in keyof EfzCustomerRow]: null extends EfzCustomerRow[K] ? (string extends EfzCustomerRow[K] ? K : never) : never }[keyof EfzCustomerRow];
+type TextColumn = {
+  [K in keyof EfzCustomerRow]: null extends EfzCustomerRow[K] ? (string extends EfzCustomerRow[K] ? K : never) : never;
+}[keyof EfzCustomerRow];
 
 /** Dirty kinds that empty one column (null, '' or blanks). */
 const MISSING_COLUMN: Partial<Record<DirtyKind, TextColumn>> = {
@@ -913,7 +1398,8 @@ function timestamps(rng: Rng, row: EfzCustomerRow, tags: RowTag[]): void {
   const created = T_CREATED_FROM + Math.floor(rng.next() * (T_CREATED_TO - T_CREATED_FROM));
   const r = rng.next();
   let updated: number;
-  if (r < 0.25) updated = created; // never updated since creation
+  if (r < 0.25)
+    updated = created; // never updated since creation
   else if (r < 0.255) {
     const stamp = rng.pick(BULK_STAMPS);
     updated = stamp >= created ? stamp : created;
@@ -1117,7 +1603,8 @@ function escapeInto(raw: Buffer, n: number, o: Buffer, p: number, nulls: Uint8Ar
       }
     } else {
       const letter = ESCAPE_LETTER[b];
-      if (letter === 0) o[p++] = b; // other control characters are data in COPY's text format
+      if (letter === 0)
+        o[p++] = b; // other control characters are data in COPY's text format
       else {
         o[p++] = 92;
         o[p++] = letter;

@@ -20,7 +20,10 @@ export interface BootstrapOptions {
  *   3. `beforeWrite` (e.g. Temporal is reachable);
  *   4. only then the staging schema is migrated, and stg_customer checked.
  */
-export async function bootstrap(config: AppConfig, { migrate = true, beforeWrite }: BootstrapOptions = {}): Promise<{ mapping: CompiledMapping; pools: Pools }> {
+export async function bootstrap(
+  config: AppConfig,
+  { migrate = true, beforeWrite }: BootstrapOptions = {},
+): Promise<{ mapping: CompiledMapping; pools: Pools }> {
   const mapping = loadMappingFile(config.MAPPING_FILE, {
     tenantId: config.TENANT_ID,
     migrationUserId: config.MIGRATION_USER_ID,

@@ -7,7 +7,10 @@ import { WORKFLOW_BUNDLE, WORKFLOWS_PATH } from './paths';
  * never loads webpack, which would otherwise stay in its memory for the life of the process.
  */
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+  });
   fs.writeFileSync(WORKFLOW_BUNDLE, code);
 }
 

@@ -21,7 +21,6 @@ export interface MigrationWorkerOptions {
   metrics?: MigrationMetrics;
 }
 
-
 /** The workflow code a worker (or a replayer) runs: the build's bundle when it is current, else the compiled modules, bundled on the fly. */
 export function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
   return bundleIsCurrent() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } } : { workflowsPath: WORKFLOWS_PATH };

@@ -76,8 +76,13 @@ async function main(): Promise<void> {
     });
     started = true;
     log('info', 'worker started', {
-      taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, searchAttributes, pid: process.pid,
-      metrics: config.METRICS_ADDRESS ?? null, sdkMetrics: config.TEMPORAL_METRICS_ADDRESS ?? null,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      namespace: config.TEMPORAL_NAMESPACE,
+      address: config.TEMPORAL_ADDRESS,
+      searchAttributes,
+      pid: process.pid,
+      metrics: config.METRICS_ADDRESS ?? null,
+      sdkMetrics: config.TEMPORAL_METRICS_ADDRESS ?? null,
     });
     // Runs until SIGINT/SIGTERM; in-flight activities get the grace time, then the run's retries take over.
     await worker.run();

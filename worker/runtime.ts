@@ -1,7 +1,6 @@
 import { DefaultLogger, LogEntry, Runtime } from '@temporalio/worker';
 import { Level, log } from '../lib/log';
 
-
 /**
  * Routes the SDK's own log lines (bundler, worker state, retries) into the service's JSON lines, at
  * the configured level, so one worker log stays machine-readable. With `metricsAddress`

@@ -43,7 +43,10 @@ export async function retryCommand(ctx: CliContext, runRef: string, batches: num
   const { client, handle } = await runningRun(ctx, runRef);
   const answer = await update(ctx, client, handle.workflowId, () => handle.executeUpdate(retryFailedBatchesUpdate, { args: [{ batches }] }));
   if (ctx.json) console.log(JSON.stringify({ runId: handle.workflowId, ...answer }));
-  else console.log(`Scheduled ${answer.scheduled.length} batch(es) again: ${answer.scheduled.join(', ')}\n  follow: npm run migrate -- status ${handle.workflowId} --watch`);
+  else
+    console.log(
+      `Scheduled ${answer.scheduled.length} batch(es) again: ${answer.scheduled.join(', ')}\n  follow: npm run migrate -- status ${handle.workflowId} --watch`,
+    );
   return 0;
 }
 
@@ -51,7 +54,10 @@ export async function acceptFailuresCommand(ctx: CliContext, runRef: string): Pr
   const { client, handle } = await runningRun(ctx, runRef);
   const answer = await update(ctx, client, handle.workflowId, () => handle.executeUpdate(acceptFailuresUpdate, { args: [] }));
   if (ctx.json) console.log(JSON.stringify({ runId: handle.workflowId, ...answer }));
-  else console.log(`Accepted ${answer.accepted.length} failed batch(es) (${answer.accepted.join(', ')}); the run reconciles and ends COMPLETED_WITH_FAILURES.\n  follow: npm run migrate -- status ${handle.workflowId} --watch`);
+  else
+    console.log(
+      `Accepted ${answer.accepted.length} failed batch(es) (${answer.accepted.join(', ')}); the run reconciles and ends COMPLETED_WITH_FAILURES.\n  follow: npm run migrate -- status ${handle.workflowId} --watch`,
+    );
   return 0;
 }
 

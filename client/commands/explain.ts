@@ -17,7 +17,12 @@ export interface Explanation {
   staged: SourceRow | null;
   /** Source columns whose staged value differs from the source's now (a change not yet extracted). */
   stagedDiffersFromSource: string[];
-  ids: { customerId: string | null; customerProfileId: string | null; firstStagedBy: { runNumber: number; workflowId: string; readAt: string } | null; lastStagedBy: number | null };
+  ids: {
+    customerId: string | null;
+    customerProfileId: string | null;
+    firstStagedBy: { runNumber: number; workflowId: string; readAt: string } | null;
+    lastStagedBy: number | null;
+  };
   runs: (RunTouch & { outcome: string; issues: CodeIssue[] })[];
   destination: { customer: Record<string, unknown> | null; profile: Record<string, unknown> | null };
   mapping: {
@@ -46,9 +51,14 @@ export async function explainCustomer(ctx: CliContext, code: number): Promise<Ex
 
   // The mapping applied to the staged row as the run that staged it last mapped it (its run date, today's branch_map).
   const runDate = staged.extractedRunId !== null ? await readRunDate(ctx.staging(), staged.extractedRunId) : null;
-  const result = staged.row && staged.customerId && staged.customerProfileId && runDate
-    ? mapping.mapRow(staged.row, { runDate, customerId: staged.customerId, customerProfileId: staged.customerProfileId }, (await readBranches(ctx.staging())).lookup)
-    : null;
+  const result =
+    staged.row && staged.customerId && staged.customerProfileId && runDate
+      ? mapping.mapRow(
+          staged.row,
+          { runDate, customerId: staged.customerId, customerProfileId: staged.customerProfileId },
+          (await readBranches(ctx.staging())).lookup,
+        )
+      : null;
   const origins = explainRow(readMappingDocument(ctx.config.MAPPING_FILE), result?.customerType ?? null, staged.row ?? source, result?.ok ? result : null);
   const heldOf = (o: ColumnOrigin) => {
     const [column, ...path] = o.column.split('.');
@@ -69,7 +79,12 @@ export async function explainCustomer(ctx: CliContext, code: number): Promise<Ex
     source,
     staged: staged.row,
     stagedDiffersFromSource: source && staged.row ? mapping.source.columns.filter((c) => !same(source[c], staged.row![c])) : [],
-    ids: { customerId: staged.customerId, customerProfileId: staged.customerProfileId, firstStagedBy: first ? { runNumber: first.runNumber, workflowId: first.workflowId, readAt: first.readAt } : null, lastStagedBy: staged.extractedRunId },
+    ids: {
+      customerId: staged.customerId,
+      customerProfileId: staged.customerProfileId,
+      firstStagedBy: first ? { runNumber: first.runNumber, workflowId: first.workflowId, readAt: first.readAt } : null,
+      lastStagedBy: staged.extractedRunId,
+    },
     runs: runs.map((r) => ({ ...r, outcome: outcome(r), issues: byRun(r.runNumber) })),
     destination,
     mapping: {
@@ -93,13 +108,17 @@ function printRow(title: string, row: SourceRow | null, differs: string[] = []):
   }
   console.log(`${title}:`);
   const width = Math.max(...Object.keys(row).map((k) => k.length));
-  for (const [k, v] of Object.entries(row)) console.log(`  ${k.padEnd(width)}  ${shortValue(v, 80)}${differs.includes(k) ? '   (differs from the source now)' : ''}`);
+  for (const [k, v] of Object.entries(row))
+    console.log(`  ${k.padEnd(width)}  ${shortValue(v, 80)}${differs.includes(k) ? '   (differs from the source now)' : ''}`);
 }
 
 function printExplanation(e: Explanation): void {
   console.log(`Customer ${e.code} (operator view: these are customer values; keep this output where customer data may be)`);
   console.log(`  customerId ${e.ids.customerId ?? '(none yet)'}, customerProfileId ${e.ids.customerProfileId ?? '(none yet)'}`);
-  if (e.ids.firstStagedBy) console.log(`  ids given when first staged, by run #${e.ids.firstStagedBy.runNumber} (${e.ids.firstStagedBy.workflowId}), read from the source snapshot at ${e.ids.firstStagedBy.readAt}; never changed since`);
+  if (e.ids.firstStagedBy)
+    console.log(
+      `  ids given when first staged, by run #${e.ids.firstStagedBy.runNumber} (${e.ids.firstStagedBy.workflowId}), read from the source snapshot at ${e.ids.firstStagedBy.readAt}; never changed since`,
+    );
   if (e.ids.lastStagedBy !== null) console.log(`  staged row last written by run #${e.ids.lastStagedBy}`);
   console.log('');
   printRow('Source row now', e.source);
@@ -112,26 +131,45 @@ function printExplanation(e: Explanation): void {
     for (const i of r.issues) console.log(`      ${i.severity} ${i.reason} ${i.field ?? ''}=${shortValue(i.value, 60)} (batch ${i.batchNo})`);
   }
   const m = e.mapping;
-  console.log(`\nMapping now (the staged row, run date ${m.runDate ?? '?'}): ${m.outcome ?? 'not mappable (no staged row or ids)'}${m.customerType ? `, ${m.customerType}` : ''}${m.reject ? `: ${m.reject.reason} ${m.reject.field}=${shortValue(m.reject.value, 60)}` : ''}`);
+  console.log(
+    `\nMapping now (the staged row, run date ${m.runDate ?? '?'}): ${m.outcome ?? 'not mappable (no staged row or ids)'}${m.customerType ? `, ${m.customerType}` : ''}${m.reject ? `: ${m.reject.reason} ${m.reject.field}=${shortValue(m.reject.value, 60)}` : ''}`,
+  );
   for (const w of m.warnings) console.log(`  warning ${w.reason} ${w.field}=${shortValue(w.value, 60)}`);
-  console.log(`Destination: ${e.destination.customer ? 'customer row held' : 'no customer row'}, ${e.destination.profile ? 'customer_profile row held' : 'no customer_profile row'}`);
+  console.log(
+    `Destination: ${e.destination.customer ? 'customer row held' : 'no customer row'}, ${e.destination.profile ? 'customer_profile row held' : 'no customer_profile row'}`,
+  );
   console.log('\nField by field (destination ← rule ← source column → normaliser):');
   for (const c of m.columns) {
     const mark = c.matches === false ? '  ≠ DESTINATION HOLDS ' + shortValue(c.held, 60) : '';
-    const value = c.mapped !== undefined ? shortValue(c.mapped, 70) : c.held !== undefined ? `(not mapped now) destination holds ${shortValue(c.held, 60)}` : '(no value: the row is rejected)';
+    const value =
+      c.mapped !== undefined
+        ? shortValue(c.mapped, 70)
+        : c.held !== undefined
+          ? `(not mapped now) destination holds ${shortValue(c.held, 60)}`
+          : '(no value: the row is rejected)';
     console.log(`  ${c.table}.${c.column} = ${value}${mark}`);
     console.log(`      ← ${c.rule}`);
     for (const f of c.fields) {
-      const extra = [f.default !== undefined ? `default ${JSON.stringify(f.default)} when missing` : '', f.override ? `override ${f.override}` : '', f.types ? `only ${f.types.join('/')}` : ''].filter(Boolean).join('; ');
+      const extra = [
+        f.default !== undefined ? `default ${JSON.stringify(f.default)} when missing` : '',
+        f.override ? `override ${f.override}` : '',
+        f.types ? `only ${f.types.join('/')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       console.log(`      ${f.field} ← ${f.source} ${shortValue(f.raw, 50)} → ${f.normaliser}${extra ? `; ${extra}` : ''}`);
     }
   }
   const differ = m.columns.filter((c) => c.matches === false);
   if (!e.destination.customer && !e.destination.profile) {
-    console.log(`\nThe destination holds no row of this customer${m.outcome === 'REJECT' ? ': its staged row is rejected (above: where each value would come from)' : ''}.`);
+    console.log(
+      `\nThe destination holds no row of this customer${m.outcome === 'REJECT' ? ': its staged row is rejected (above: where each value would come from)' : ''}.`,
+    );
     return;
   }
-  console.log(`\n${differ.length ? `${differ.length} destination value(s) differ from what the mapping gives now: ${differ.map((c) => `${c.table}.${c.column}`).join(', ')}` : 'Every destination value held is what the mapping gives for the staged row.'}`);
+  console.log(
+    `\n${differ.length ? `${differ.length} destination value(s) differ from what the mapping gives now: ${differ.map((c) => `${c.table}.${c.column}`).join(', ')}` : 'Every destination value held is what the mapping gives for the staged row.'}`,
+  );
 }
 
 /** `explain <customer_code>`: one customer from the source to the destination. Prints values, logs none. */

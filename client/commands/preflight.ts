@@ -6,7 +6,12 @@ import { runPreflight, type PreflightReport } from '../preflight';
 import { table } from '../render';
 
 function printReport(r: PreflightReport): void {
-  console.log(table(r.findings.map((x) => [x.severity, x.area, x.check, x.message]), ['severity', 'area', 'check', 'finding']));
+  console.log(
+    table(
+      r.findings.map((x) => [x.severity, x.area, x.check, x.message]),
+      ['severity', 'area', 'check', 'finding'],
+    ),
+  );
   const c = r.counts;
   console.log('');
   console.log(
@@ -25,10 +30,19 @@ export async function preflightCommand(ctx: CliContext, options: { sampleSize?: 
     migrationUserName: config.MIGRATION_USER_NAME,
   });
   const open = (role: 'source' | 'destination') =>
-    createPool({ url: role === 'source' ? config.SOURCE_DATABASE_URL : config.DESTINATION_DATABASE_URL, role, max: 2, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS, applicationName: 'customer-migration:cli-preflight' });
+    createPool({
+      url: role === 'source' ? config.SOURCE_DATABASE_URL : config.DESTINATION_DATABASE_URL,
+      role,
+      max: 2,
+      statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+      applicationName: 'customer-migration:cli-preflight',
+    });
   const pools: Pools = { source: open('source'), staging: ctx.staging(), destination: open('destination') };
   try {
-    const report = await runPreflight({ config, mapping, pools, temporal: () => ctx.client() }, { sampleSize: options.sampleSize ?? config.PREFLIGHT_SAMPLE_SIZE });
+    const report = await runPreflight(
+      { config, mapping, pools, temporal: () => ctx.client() },
+      { sampleSize: options.sampleSize ?? config.PREFLIGHT_SAMPLE_SIZE },
+    );
     if (ctx.json) console.log(JSON.stringify(report));
     else printReport(report);
     return report.ok ? 0 : 1;

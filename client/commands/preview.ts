@@ -54,7 +54,6 @@ export function placeholderId(code: number, kind: 'customer' | 'profile'): strin
   return `00000000-0000-0000-${kind === 'customer' ? '0000' : '0001'}-${String(code).padStart(12, '0')}`;
 }
 
-
 /**
  * Maps rows as a run would (the real engine, the branch_map lookup), with their ids where `ids` has
  * them and placeholder ids otherwise; the issues are counted by severity, reason and field.
@@ -147,7 +146,10 @@ export async function buildPreview(deps: { staging: Pool; source?: Pool; mapping
 
 export function parseCodes(value: string | undefined): number[] | null {
   if (value === undefined) return null;
-  const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!parts.length || parts.some((p) => !/^\d+$/.test(p) || Number(p) > 2_147_483_647)) {
     throw new UsageError(`--codes takes customer codes separated by commas, e.g. --codes 12,345, not '${value}'`);
   }
@@ -180,9 +182,16 @@ function printPreview(p: Preview): void {
     for (const w of r.warnings) console.log(`  warning: ${issueText(w)}`);
   }
   const s = p.summary;
-  console.log(`\n${s.rows} row(s): ${s.load} would load, ${s.reject} would be rejected, ${s.withWarnings} with warnings${s.placeholderIds ? `; ${s.placeholderIds} with placeholder ids` : ''}.`);
+  console.log(
+    `\n${s.rows} row(s): ${s.load} would load, ${s.reject} would be rejected, ${s.withWarnings} with warnings${s.placeholderIds ? `; ${s.placeholderIds} with placeholder ids` : ''}.`,
+  );
   if (p.issues.length) {
-    console.log(table(p.issues.map((i) => [i.severity, i.reason, i.field, i.count, i.examples.join(', ')]), ['severity', 'reason', 'field', 'count', 'example codes']));
+    console.log(
+      table(
+        p.issues.map((i) => [i.severity, i.reason, i.field, i.count, i.examples.join(', ')]),
+        ['severity', 'reason', 'field', 'count', 'example codes'],
+      ),
+    );
   }
 }
 
@@ -190,7 +199,9 @@ function printPreview(p: Preview): void {
 export async function previewCommand(ctx: CliContext, options: PreviewOptions): Promise<number> {
   const config: AppConfig = ctx.config;
   const mapping = ctx.mapping();
-  const source = options.source ? createPool({ url: config.SOURCE_DATABASE_URL, role: 'source', max: 1, applicationName: 'customer-migration:cli-preview' }) : undefined;
+  const source = options.source
+    ? createPool({ url: config.SOURCE_DATABASE_URL, role: 'source', max: 1, applicationName: 'customer-migration:cli-preview' })
+    : undefined;
   try {
     const preview = await buildPreview({ staging: ctx.staging(), source, mapping }, options);
     if (ctx.json) console.log(JSON.stringify(preview));

@@ -42,7 +42,8 @@ export async function rejectsCommand(ctx: CliContext, runRef: string, { csv, war
     const page = await issuesPageOfRun(db, runNumber, severities, after);
     if (!page.length) break;
     for (const r of page) {
-      if (!out.write([r.customer_code, r.severity, r.reason, r.field, r.value, r.batch_no, r.source_row].map(csvField).join(',') + '\n')) await once(out, 'drain');
+      if (!out.write([r.customer_code, r.severity, r.reason, r.field, r.value, r.batch_no, r.source_row].map(csvField).join(',') + '\n'))
+        await once(out, 'drain');
       written++;
     }
     after = page[page.length - 1].customer_code;

@@ -19,7 +19,8 @@ export async function repairConstraintsCommand(ctx: CliContext, runRef: string):
     const result = await createBulkLoad({ pools, mapping, config: ctx.config }).restoreKeys({ runId: runNumber });
     if (ctx.json) console.log(JSON.stringify({ runId: workflowId, runNumber: runNumber, ...result }));
     else if (result.outcome === 'none') console.log(`run ${workflowId} took no bulk path: no destination keys were dropped, nothing to rebuild`);
-    else if (result.outcome === 'already-restored') console.log(`run ${workflowId}: its ${result.keys} destination key(s) were already rebuilt and verified; nothing to do`);
+    else if (result.outcome === 'already-restored')
+      console.log(`run ${workflowId}: its ${result.keys} destination key(s) were already rebuilt and verified; nothing to do`);
     else console.log(`run ${workflowId}: ${result.keys} destination key(s) rebuilt and verified against the definitions saved before the bulk load`);
     return 0;
   } finally {

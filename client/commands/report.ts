@@ -29,13 +29,23 @@ export async function readReport(ctx: Pick<CliContext, 'staging'>, workflowId: s
   Object.assign(recorded, sums);
   const reconciliation = run.reconciliation as Reconciliation | null;
   const extraction = run.extraction as ExtractionRecord | null;
-  const counts: Record<string, number> = (run.counts as Record<string, number> | null) ?? ({ extracted: run.rows_extracted, staged: run.rows_staged, ...recorded } as Record<string, number>);
+  const counts: Record<string, number> =
+    (run.counts as Record<string, number> | null) ?? ({ extracted: run.rows_extracted, staged: run.rows_staged, ...recorded } as Record<string, number>);
   const notReady: string[] = [];
   if (run.status !== 'COMPLETED') notReady.push(`status is ${run.status}`);
   if (!reconciliation) notReady.push('no reconciliation');
-  else if (!reconciliation.ok) notReady.push(`reconciliation failed: ${reconciliation.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
+  else if (!reconciliation.ok)
+    notReady.push(
+      `reconciliation failed: ${reconciliation.checks
+        .filter((c) => !c.ok)
+        .map((c) => c.name)
+        .join(', ')}`,
+    );
   if (b0.failed) notReady.push(`${b0.failed} failed batch(es)`);
-  if (run.bulk_load && run.bulk_load.state !== 'RESTORED') notReady.push(`the destination keys dropped for the bulk load are not rebuilt (${run.bulk_load.state}): npm run migrate -- repair-constraints ${run.run_id}`);
+  if (run.bulk_load && run.bulk_load.state !== 'RESTORED')
+    notReady.push(
+      `the destination keys dropped for the bulk load are not rebuilt (${run.bulk_load.state}): npm run migrate -- repair-constraints ${run.run_id}`,
+    );
   return {
     runId: run.workflow_id as string,
     runNumber: Number(run.run_id),
@@ -87,10 +97,13 @@ function addUp(mode: string, counts: Record<string, number>, extraction: Extract
   const lines: string[] = [];
   let ok = true;
   const { extracted, staged, loaded, rejected } = counts;
-  if ([extracted, staged, loaded, rejected].some((n) => typeof n !== 'number')) return { ok: false, lines: ['the run did not get as far as loading: no final counts'] };
-  const keptNewer = mode === 'incremental' ? extraction?.keptNewer ?? 0 : 0;
+  if ([extracted, staged, loaded, rejected].some((n) => typeof n !== 'number'))
+    return { ok: false, lines: ['the run did not get as far as loading: no final counts'] };
+  const keptNewer = mode === 'incremental' ? (extraction?.keptNewer ?? 0) : 0;
   if (extracted === staged + keptNewer) {
-    lines.push(`extracted ${extracted} = staged ${staged}${keptNewer ? ` + ${keptNewer} kept (their staged copy is newer: see staged_equals_source_snapshot)` : ''}`);
+    lines.push(
+      `extracted ${extracted} = staged ${staged}${keptNewer ? ` + ${keptNewer} kept (their staged copy is newer: see staged_equals_source_snapshot)` : ''}`,
+    );
   } else {
     ok = false;
     lines.push(`extracted ${extracted} ≠ staged ${staged}${keptNewer ? ` + ${keptNewer} kept` : ''}: staging does not hold what the source sent`);
@@ -98,7 +111,9 @@ function addUp(mode: string, counts: Record<string, number>, extraction: Extract
   if (staged === loaded + rejected) lines.push(`staged ${staged} = loaded ${loaded} + rejected ${rejected}`);
   else {
     ok = false;
-    lines.push(`staged ${staged} ≠ loaded ${loaded} + rejected ${rejected}: ${staged - loaded - rejected} row(s) in batches that did not load (failed, accepted or not reached)`);
+    lines.push(
+      `staged ${staged} ≠ loaded ${loaded} + rejected ${rejected}: ${staged - loaded - rejected} row(s) in batches that did not load (failed, accepted or not reached)`,
+    );
   }
   return { ok, lines };
 }
@@ -106,7 +121,10 @@ function addUp(mode: string, counts: Record<string, number>, extraction: Extract
 export type Report = Awaited<ReturnType<typeof readReport>>;
 
 /** A run's report with its batches and the sign-off manifest over them (from staging alone). */
-export async function readSignedReport(ctx: Pick<CliContext, 'staging' | 'config'>, workflowId: string): Promise<{ report: Report; batches: BatchRecord[]; manifest: Manifest }> {
+export async function readSignedReport(
+  ctx: Pick<CliContext, 'staging' | 'config'>,
+  workflowId: string,
+): Promise<{ report: Report; batches: BatchRecord[]; manifest: Manifest }> {
   const report = await readReport(ctx, workflowId);
   const batches = await runBatches(ctx.staging(), report.runNumber);
   return { report, batches, manifest: computeManifest(manifestInput(report, batches), ctx.config.SIGNOFF_HMAC_KEY) };
@@ -122,18 +140,29 @@ export async function reportCommand(ctx: CliContext, runRef: string, options: { 
     return 0;
   }
   console.log(`Run ${report.runId} (#${report.runNumber}, ${report.mode}, pipeline ${report.pipeline}): ${report.status}`);
-  console.log(`  sign-off: ${report.signOff.ready ? 'READY (completed, reconciliation passed, no failed batch)' : `NOT READY: ${report.signOff.reasons.join('; ')}`}`);
+  console.log(
+    `  sign-off: ${report.signOff.ready ? 'READY (completed, reconciliation passed, no failed batch)' : `NOT READY: ${report.signOff.reasons.join('; ')}`}`,
+  );
   console.log(`  started ${report.startedAt}, finished ${report.finishedAt ?? '(running)'}; run date ${report.runDate}`);
   if (report.note) console.log(`  note: ${report.note}`);
   if (report.error) console.log(`  error: ${report.error}`);
-  console.log(`  watermark before ${report.watermark.before ?? '(none)'}, after ${report.watermark.after ?? '(none)'}${report.watermark.extractSince ? `; extracted rows updated since ${report.watermark.extractSince}` : ''}`);
-  console.log(`  source snapshot taken at ${report.watermark.snapshotAt ?? '(none)'} (the source's clock: the watermark a completed run records)${(report.extraction?.snapshots.length ?? 0) > 1 ? `; the extraction was resumed under ${report.extraction!.snapshots.length - 1} later snapshot(s)` : ''}`);
+  console.log(
+    `  watermark before ${report.watermark.before ?? '(none)'}, after ${report.watermark.after ?? '(none)'}${report.watermark.extractSince ? `; extracted rows updated since ${report.watermark.extractSince}` : ''}`,
+  );
+  console.log(
+    `  source snapshot taken at ${report.watermark.snapshotAt ?? '(none)'} (the source's clock: the watermark a completed run records)${(report.extraction?.snapshots.length ?? 0) > 1 ? `; the extraction was resumed under ${report.extraction!.snapshots.length - 1} later snapshot(s)` : ''}`,
+  );
   if (report.loadPath) {
     const b = report.bulkLoad;
-    console.log(`  load path: ${report.loadPath.path} (${report.loadPath.reason})${b ? `; keys ${b.state === 'RESTORED' ? `rebuilt and verified at ${b.restored_at}` : `${b.state}${b.error ? `: ${b.error}` : ''}`}` : ''}`);
+    console.log(
+      `  load path: ${report.loadPath.path} (${report.loadPath.reason})${b ? `; keys ${b.state === 'RESTORED' ? `rebuilt and verified at ${b.restored_at}` : `${b.state}${b.error ? `: ${b.error}` : ''}`}` : ''}`,
+    );
   }
   const f = report.fingerprint;
-  if (f) console.log(`  fingerprint: mapping sha256 ${f.mappingSha256}, branch_map sha256 ${f.branchMapSha256}, tenant ${f.tenantId}, migration user ${f.migrationUserName} (${f.migrationUserId})`);
+  if (f)
+    console.log(
+      `  fingerprint: mapping sha256 ${f.mappingSha256}, branch_map sha256 ${f.branchMapSha256}, tenant ${f.tenantId}, migration user ${f.migrationUserName} (${f.migrationUserId})`,
+    );
   // jsonb keeps its own key order: print the counts in the order of the pipeline.
   const order = ['extracted', 'staged', 'loaded', 'rejected', 'warned', 'batches', 'failedBatches'];
   const c = Object.entries(report.counts ?? {}).sort(([a], [b]) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
@@ -153,7 +182,10 @@ export async function reportCommand(ctx: CliContext, runRef: string, options: { 
   console.log(`\nRejects (${report.rejects}) and warnings (${report.warnings}) by reason:`);
   console.log(
     report.issues.length
-      ? table(report.issues.map((i) => [i.severity, i.reason, i.field, i.count, (i.examples ?? []).join(', ')]), ['severity', 'reason', 'field', 'count', 'example codes'])
+      ? table(
+          report.issues.map((i) => [i.severity, i.reason, i.field, i.count, (i.examples ?? []).join(', ')]),
+          ['severity', 'reason', 'field', 'count', 'example codes'],
+        )
           .split('\n')
           .map((l) => `  ${l}`)
           .join('\n')
@@ -161,9 +193,13 @@ export async function reportCommand(ctx: CliContext, runRef: string, options: { 
   );
   if (report.rejects) console.log(`  every reject with its source row: npm run migrate -- rejects ${report.runId} --csv rejects.csv`);
   const b = report.batches;
-  console.log(`\nBatches: ${b.done}/${b.total} done, ${b.failed} failed, ${b.pending} pending; ${b.attempts} load attempts; ${b.avgMs ?? '?'} ms average, ${b.p95Ms ?? '?'} ms p95`);
+  console.log(
+    `\nBatches: ${b.done}/${b.total} done, ${b.failed} failed, ${b.pending} pending; ${b.attempts} load attempts; ${b.avgMs ?? '?'} ms average, ${b.p95Ms ?? '?'} ms p95`,
+  );
   for (const f of b.failedBatches) console.log(`  FAILED batch ${f.batchNo} [codes ${f.lo}..${f.hi}] after ${f.attempts} attempt(s): ${f.error}`);
-  console.log(`\nManifest (batch digests, counts, fingerprint, reconciliation): sha256 ${manifest.sha256}${manifest.hmac ? `, hmac-sha256 ${manifest.hmac}` : ' (unsigned: SIGNOFF_HMAC_KEY unset)'}`);
+  console.log(
+    `\nManifest (batch digests, counts, fingerprint, reconciliation): sha256 ${manifest.sha256}${manifest.hmac ? `, hmac-sha256 ${manifest.hmac}` : ' (unsigned: SIGNOFF_HMAC_KEY unset)'}`,
+  );
   if (options.html) console.log(`Sign-off pack written to ${options.html}; check it later with: npm run migrate -- verify-report ${options.html}`);
   console.log(`\nTemporal UI: ${ui}`);
   return 0;

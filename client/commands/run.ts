@@ -39,7 +39,16 @@ export async function runCommand(ctx: CliContext, mode: RunMode, options: RunOpt
   if (!outcome.ok) {
     const p = outcome.progress;
     if (ctx.json) {
-      console.log(JSON.stringify({ runId: handle.workflowId, status: p?.status === 'RUNNING' || !p ? 'FAILED' : p.status, error: outcome.error, counts: p?.counts ?? null, reconciliation: p?.reconciliation ?? null, ui: link }));
+      console.log(
+        JSON.stringify({
+          runId: handle.workflowId,
+          status: p?.status === 'RUNNING' || !p ? 'FAILED' : p.status,
+          error: outcome.error,
+          counts: p?.counts ?? null,
+          reconciliation: p?.reconciliation ?? null,
+          ui: link,
+        }),
+      );
     } else {
       console.error(`Run ${handle.workflowId} did not complete: ${outcome.error}`);
     }
@@ -48,13 +57,30 @@ export async function runCommand(ctx: CliContext, mode: RunMode, options: RunOpt
   const r = outcome.result;
   const clean = r.status === 'COMPLETED' && Boolean(r.reconciliation?.ok);
   if (ctx.json) {
-    console.log(JSON.stringify({ runId: handle.workflowId, runNumber: r.runId, status: r.status, mode: r.mode, counts: r.counts, batches: r.batches, failedBatches: r.failedBatches, watermarkBefore: r.watermarkBefore, watermarkAfter: r.watermarkAfter, reconciliation: r.reconciliation, note: r.note, ui: link }));
+    console.log(
+      JSON.stringify({
+        runId: handle.workflowId,
+        runNumber: r.runId,
+        status: r.status,
+        mode: r.mode,
+        counts: r.counts,
+        batches: r.batches,
+        failedBatches: r.failedBatches,
+        watermarkBefore: r.watermarkBefore,
+        watermarkAfter: r.watermarkAfter,
+        reconciliation: r.reconciliation,
+        note: r.note,
+        ui: link,
+      }),
+    );
     return clean || r.status === 'SKIPPED' ? 0 : 1;
   }
   const c = r.counts;
   console.log(`Run ${handle.workflowId} (run #${r.runId}, ${r.mode}): ${r.status}`);
   if (r.note) console.log(`  note: ${r.note}`);
-  console.log(`  extracted ${c.extracted}, staged ${c.staged}, loaded ${c.loaded}, rejected ${c.rejected}, warned ${c.warned}; batches ${r.batches.done}/${r.batches.total}`);
+  console.log(
+    `  extracted ${c.extracted}, staged ${c.staged}, loaded ${c.loaded}, rejected ${c.rejected}, warned ${c.warned}; batches ${r.batches.done}/${r.batches.total}`,
+  );
   if (r.mode === 'incremental' || r.watermarkAfter) console.log(`  watermark: ${r.watermarkBefore ?? '(none)'} → ${r.watermarkAfter ?? '(unchanged)'}`);
   if (r.reconciliation) console.log(reconciliationLines(r.reconciliation).join('\n'));
   console.log(`  rejects and warnings: npm run migrate -- report ${handle.workflowId}`);

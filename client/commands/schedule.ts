@@ -116,7 +116,20 @@ export async function scheduleCommand(ctx: CliContext, sub: string | undefined, 
         rows.push(summarise(await client.schedule.getHandle(s.scheduleId).describe()));
       }
       out({ schedules: rows }, () =>
-        console.log(rows.length ? table(rows.map((r) => [r.scheduleId, r.paused ? 'paused' : 'active', [...r.every, ...r.cron].join(' '), r.actionsTaken, r.next[0]?.toISOString() ?? '']), ['schedule', 'state', 'every/cron', 'runs', 'next']) : 'No migration schedules.'),
+        console.log(
+          rows.length
+            ? table(
+                rows.map((r) => [
+                  r.scheduleId,
+                  r.paused ? 'paused' : 'active',
+                  [...r.every, ...r.cron].join(' '),
+                  r.actionsTaken,
+                  r.next[0]?.toISOString() ?? '',
+                ]),
+                ['schedule', 'state', 'every/cron', 'runs', 'next'],
+              )
+            : 'No migration schedules.',
+        ),
       );
       return 0;
     }

@@ -78,14 +78,21 @@ export async function readStatus(deps: { client: Client; staging: Pool | null },
 
 function printStatus(view: RunStatusView, ui: string): void {
   const p = view.progress;
-  console.log(`Run ${view.runId}: workflow ${view.workflowStatus}${p ? `, run #${p.runId ?? '?'} (${p.mode}${p.pipeline ? `, pipeline ${p.pipeline}` : ''}) ${p.status}` : ''}`);
+  console.log(
+    `Run ${view.runId}: workflow ${view.workflowStatus}${p ? `, run #${p.runId ?? '?'} (${p.mode}${p.pipeline ? `, pipeline ${p.pipeline}` : ''}) ${p.status}` : ''}`,
+  );
   if (!p) {
     console.log('  (no worker answered the progress query and staging has no record of this run; start a worker with: npm run worker)');
   } else {
     if (view.progressSource === 'staging') console.log('  (from staging records: no worker answered the progress query)');
     console.log(`  ${progressLine(p)}`);
     for (const line of progressDetails(p, view.runId)) console.log(`  ${line}`);
-    if (p.reconciliation) console.log(reconciliationLines(p.reconciliation).map((l) => `  ${l}`).join('\n'));
+    if (p.reconciliation)
+      console.log(
+        reconciliationLines(p.reconciliation)
+          .map((l) => `  ${l}`)
+          .join('\n'),
+      );
   }
   console.log(`  report:      npm run migrate -- report ${view.runId}`);
   console.log(`  Temporal UI: ${ui}`);

@@ -43,7 +43,11 @@ function linesNotIn(a: readonly string[], b: readonly string[]): string[] {
  * Every DONE batch's destination rows digested again where they are (value-digest's held()) over the
  * ids staging gives for the batch (staged minus rejected), against the digest its load recorded.
  */
-async function checkDestination(ctx: CliContext, runNumber: number, batches: Awaited<ReturnType<typeof readSignedReport>>['batches']): Promise<{ checked: number; changed: DestinationBatchCheck[] }> {
+async function checkDestination(
+  ctx: CliContext,
+  runNumber: number,
+  batches: Awaited<ReturnType<typeof readSignedReport>>['batches'],
+): Promise<{ checked: number; changed: DestinationBatchCheck[] }> {
   const digests = await valueDigests(ctx.destination(), ctx.mapping());
   const changed: DestinationBatchCheck[] = [];
   let checked = 0;
@@ -53,13 +57,32 @@ async function checkDestination(ctx: CliContext, runNumber: number, batches: Awa
     const { staged, rejectedCodes } = await batchCustomers(ctx.staging(), runNumber, b);
     const ids = staged.filter((s) => !rejectedCodes.has(s.code)).map((s) => s.id);
     if (ids.length !== b.expected.customers) {
-      changed.push({ batchNo: b.batchNo, lo: b.lo, hi: b.hi, expected: b.expected, held: null, problem: `staging now holds ${ids.length} loaded row(s) of this run in codes ${b.lo}..${b.hi}, the load recorded ${b.expected.customers} (a later run re-extracted or re-staged them)` });
+      changed.push({
+        batchNo: b.batchNo,
+        lo: b.lo,
+        hi: b.hi,
+        expected: b.expected,
+        held: null,
+        problem: `staging now holds ${ids.length} loaded row(s) of this run in codes ${b.lo}..${b.hi}, the load recorded ${b.expected.customers} (a later run re-extracted or re-staged them)`,
+      });
       continue;
     }
     const held = await digests.held(ids);
     if (!sameDigest(held, b.expected)) {
-      const what = [held.customers !== b.expected.customers ? `${held.customers} customer row(s) held, ${b.expected.customers} loaded` : '', held.profiles !== b.expected.profiles ? `${held.profiles} profile row(s) held, ${b.expected.profiles} loaded` : '', held.customerDigest !== b.expected.customerDigest ? 'customer values differ' : '', held.profileDigest !== b.expected.profileDigest ? 'customer_profile values differ' : ''].filter(Boolean);
-      changed.push({ batchNo: b.batchNo, lo: b.lo, hi: b.hi, expected: b.expected, held, problem: `the destination no longer holds what batch ${b.batchNo} loaded: ${what.join(', ')}` });
+      const what = [
+        held.customers !== b.expected.customers ? `${held.customers} customer row(s) held, ${b.expected.customers} loaded` : '',
+        held.profiles !== b.expected.profiles ? `${held.profiles} profile row(s) held, ${b.expected.profiles} loaded` : '',
+        held.customerDigest !== b.expected.customerDigest ? 'customer values differ' : '',
+        held.profileDigest !== b.expected.profileDigest ? 'customer_profile values differ' : '',
+      ].filter(Boolean);
+      changed.push({
+        batchNo: b.batchNo,
+        lo: b.lo,
+        hi: b.hi,
+        expected: b.expected,
+        held,
+        problem: `the destination no longer holds what batch ${b.batchNo} loaded: ${what.join(', ')}`,
+      });
     }
   }
   return { checked, changed };
@@ -74,22 +97,37 @@ export async function verifyReport(ctx: CliContext, file: string): Promise<Verif
     throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
   }
   const data = pageData(html) as ReportPageData | null;
-  if (!data || data.kind !== 'signoff-pack' || typeof data.runId !== 'string' || !data.manifest) throw new UsageError(`${file} is not a sign-off pack written by 'report --html' (no pack data in it)`);
+  if (!data || data.kind !== 'signoff-pack' || typeof data.runId !== 'string' || !data.manifest)
+    throw new UsageError(`${file} is not a sign-off pack written by 'report --html' (no pack data in it)`);
   const { report, batches, manifest } = await readSignedReport(ctx, data.runId);
   const manifestProblems = manifestDifferences(data.manifest, manifest, Boolean(ctx.config.SIGNOFF_HMAC_KEY));
   const destination = await checkDestination(ctx, report.runNumber, batches);
 
   // The page drawn again from what the database holds now, as of the page's own time and link.
-  const drawn = renderReportPage({ report, batches, manifest: { ...manifest, hmac: data.manifest.hmac && !manifest.hmac ? data.manifest.hmac : manifest.hmac }, generatedAt: data.generatedAt, uiLink: data.uiLink });
+  const drawn = renderReportPage({
+    report,
+    batches,
+    manifest: { ...manifest, hmac: data.manifest.hmac && !manifest.hmac ? data.manifest.hmac : manifest.hmac },
+    generatedAt: data.generatedAt,
+    uiLink: data.uiLink,
+  });
   const [onPage, fromDb] = [visibleText(html), visibleText(drawn)];
   const differences = { page: linesNotIn(onPage, fromDb).slice(0, 20), database: linesNotIn(fromDb, onPage).slice(0, 20) };
   const pageMatches = drawn === html;
-  const problem = pageMatches ? null : differences.page.length || differences.database.length ? 'the page shows what the database does not' : "the page's markup differs from what the database draws (its visible text is the same)";
+  const problem = pageMatches
+    ? null
+    : differences.page.length || differences.database.length
+      ? 'the page shows what the database does not'
+      : "the page's markup differs from what the database draws (its visible text is the same)";
   return {
     file,
     runId: data.runId,
     matches: pageMatches && manifestProblems.length === 0 && destination.changed.length === 0,
-    manifest: { page: { sha256: data.manifest.sha256, hmac: data.manifest.hmac ?? null }, database: { sha256: manifest.sha256, hmac: manifest.hmac }, problems: manifestProblems },
+    manifest: {
+      page: { sha256: data.manifest.sha256, hmac: data.manifest.hmac ?? null },
+      database: { sha256: manifest.sha256, hmac: manifest.hmac },
+      problems: manifestProblems,
+    },
     page: { matches: pageMatches, differences, problem },
     destination: { batchesChecked: destination.checked, changed: destination.changed },
   };

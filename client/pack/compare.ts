@@ -44,18 +44,27 @@ export interface Delta {
   b: number | null;
   delta: number | null;
 }
-const delta = (a: number | null | undefined, b: number | null | undefined): Delta => ({ a: a ?? null, b: b ?? null, delta: typeof a === 'number' && typeof b === 'number' ? b - a : null });
+const delta = (a: number | null | undefined, b: number | null | undefined): Delta => ({
+  a: a ?? null,
+  b: b ?? null,
+  delta: typeof a === 'number' && typeof b === 'number' ? b - a : null,
+});
 
 export function countDeltas(a: Report, b: Report): ({ name: string } & Delta)[] {
   const order = ['extracted', 'staged', 'loaded', 'rejected', 'warned', 'batches', 'failedBatches'];
-  const names = [...new Set([...Object.keys(a.counts ?? {}), ...Object.keys(b.counts ?? {})])].sort((x, y) => (order.indexOf(x) + 1 || 99) - (order.indexOf(y) + 1 || 99));
+  const names = [...new Set([...Object.keys(a.counts ?? {}), ...Object.keys(b.counts ?? {})])].sort(
+    (x, y) => (order.indexOf(x) + 1 || 99) - (order.indexOf(y) + 1 || 99),
+  );
   return names.map((name) => ({ name, ...delta(a.counts?.[name], b.counts?.[name]) }));
 }
 
 export function issueDeltas(a: Report, b: Report): ({ severity: string; reason: string; field: string | null; examples: number[] } & Delta)[] {
   const key = (i: { severity: string; reason: string; field: string | null }) => `${i.severity}\u0000${i.reason}\u0000${i.field ?? ''}`;
   const all = new Map<string, { severity: string; reason: string; field: string | null; examples: number[]; a: number; b: number }>();
-  for (const [side, r] of [['a', a], ['b', b]] as const) {
+  for (const [side, r] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
     for (const i of r.issues) {
       const e = all.get(key(i)) ?? { severity: i.severity, reason: i.reason, field: i.field, examples: [], a: 0, b: 0 };
       e[side] = i.count;
@@ -100,7 +109,8 @@ export function compareRanges(a: readonly BatchRecord[], b: readonly BatchRecord
     }
     out.compared++;
     const [ex, ey] = [x.expected!, y.expected!];
-    if (ex.customers === ey.customers && ex.profiles === ey.profiles && ex.customerDigest === ey.customerDigest && ex.profileDigest === ey.profileDigest) out.same++;
+    if (ex.customers === ey.customers && ex.profiles === ey.profiles && ex.customerDigest === ey.customerDigest && ex.profileDigest === ey.profileDigest)
+      out.same++;
     else {
       out.differ.push({ lo: x.lo, hi: x.hi, customersA: ex.customers, customersB: ey.customers });
       out.customersInChangedRanges += Math.max(ex.customers, ey.customers);
@@ -152,7 +162,14 @@ export interface Comparison {
 
 export function compareRuns(a: RunSide, b: RunSide, sourceRows: number): Comparison {
   const [pa, pb] = [phasesOf(a), phasesOf(b)];
-  const head = (s: RunSide) => ({ runId: s.report.runId, runNumber: s.report.runNumber, mode: s.report.mode, status: s.report.status, signOff: s.report.signOff, reconciliationOk: s.report.reconciliation?.ok ?? null });
+  const head = (s: RunSide) => ({
+    runId: s.report.runId,
+    runNumber: s.report.runNumber,
+    mode: s.report.mode,
+    status: s.report.status,
+    signOff: s.report.signOff,
+    reconciliationOk: s.report.reconciliation?.ok ?? null,
+  });
   return {
     a: head(a),
     b: head(b),
@@ -162,6 +179,9 @@ export function compareRuns(a: RunSide, b: RunSide, sourceRows: number): Compari
     checks: checkResults(a.report, b.report),
     fingerprints: { a: a.report.fingerprint, b: b.report.fingerprint, changed: fingerprintDifferences(a.report.fingerprint, b.report.fingerprint) },
     ranges: compareRanges(a.batches, b.batches),
-    projection: projectCutover(sourceRows, [{ runId: a.report.runId, phases: pa }, { runId: b.report.runId, phases: pb }]),
+    projection: projectCutover(sourceRows, [
+      { runId: a.report.runId, phases: pa },
+      { runId: b.report.runId, phases: pb },
+    ]),
   };
 }

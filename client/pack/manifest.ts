@@ -55,7 +55,9 @@ export function canonicalJson(value: unknown): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
@@ -74,9 +76,11 @@ const sameHex = (a: string, b: string): boolean => a.length === b.length && timi
 /** What differs between the manifest a page claims and the one recomputed (empty: they agree). */
 export function manifestDifferences(claimed: Pick<Manifest, 'sha256' | 'hmac'>, recomputed: Manifest, hmacKeySet: boolean): string[] {
   const out: string[] = [];
-  if (!/^[0-9a-f]{64}$/.test(claimed.sha256 ?? '') || !sameHex(claimed.sha256, recomputed.sha256)) out.push(`manifest SHA-256: the page says ${claimed.sha256 || '(none)'}, the database gives ${recomputed.sha256}`);
+  if (!/^[0-9a-f]{64}$/.test(claimed.sha256 ?? '') || !sameHex(claimed.sha256, recomputed.sha256))
+    out.push(`manifest SHA-256: the page says ${claimed.sha256 || '(none)'}, the database gives ${recomputed.sha256}`);
   if (claimed.hmac && !hmacKeySet) out.push('the page carries an HMAC but SIGNOFF_HMAC_KEY is not set here: its signature cannot be checked');
   else if (hmacKeySet && !claimed.hmac) out.push('SIGNOFF_HMAC_KEY is set but the page carries no HMAC: it was not signed with the key');
-  else if (claimed.hmac && recomputed.hmac && (!/^[0-9a-f]{64}$/.test(claimed.hmac) || !sameHex(claimed.hmac, recomputed.hmac))) out.push('manifest HMAC: the page\'s does not match the one computed with SIGNOFF_HMAC_KEY');
+  else if (claimed.hmac && recomputed.hmac && (!/^[0-9a-f]{64}$/.test(claimed.hmac) || !sameHex(claimed.hmac, recomputed.hmac)))
+    out.push("manifest HMAC: the page's does not match the one computed with SIGNOFF_HMAC_KEY");
   return out;
 }

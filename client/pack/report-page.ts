@@ -51,7 +51,12 @@ export function batchRates(batches: readonly BatchRecord[]): { batchNo: number; 
 function issueBars(report: Report, severity: 'REJECT' | 'WARNING'): Bar[] {
   return report.issues
     .filter((i) => i.severity === severity)
-    .map((i) => ({ label: `${i.reason}${i.field ? ` (${i.field})` : ''}`, value: i.count, note: i.examples?.length ? `e.g. ${i.examples.slice(0, 3).join(', ')}` : undefined, color: severity === 'REJECT' ? '#b5523b' : '#c99a2e' }));
+    .map((i) => ({
+      label: `${i.reason}${i.field ? ` (${i.field})` : ''}`,
+      value: i.count,
+      note: i.examples?.length ? `e.g. ${i.examples.slice(0, 3).join(', ')}` : undefined,
+      color: severity === 'REJECT' ? '#b5523b' : '#c99a2e',
+    }));
 }
 
 export function renderReportPage({ report, batches, manifest, generatedAt, uiLink }: ReportPageInput): string {
@@ -62,7 +67,9 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
   const parts: string[] = [];
 
   parts.push(`<h1>Sign-off pack: run ${esc(report.runId)}</h1>`);
-  parts.push(`<p class="muted">run #${esc(report.runNumber)}, ${esc(report.mode)}, pipeline ${esc(report.pipeline)}; generated ${esc(generatedAt)}; <a href="${esc(uiLink)}">the run in the Temporal UI</a></p>`);
+  parts.push(
+    `<p class="muted">run #${esc(report.runNumber)}, ${esc(report.mode)}, pipeline ${esc(report.pipeline)}; generated ${esc(generatedAt)}; <a href="${esc(uiLink)}">the run in the Temporal UI</a></p>`,
+  );
   parts.push(
     `<div class="signoff ${report.signOff.ready ? 'ok' : 'fail'}" data-key="signOff">Sign-off: ${report.signOff.ready ? 'READY (completed, reconciliation passed, no failed batch)' : `NOT READY: ${esc(report.signOff.reasons.join('; '))}`}</div>`,
   );
@@ -76,14 +83,28 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
       ['finished', report.finishedAt ?? '(running)'],
       ['run date', report.runDate],
       ...(report.loadPath
-        ? ([['load path', `${report.loadPath.path} (${report.loadPath.reason})${report.bulkLoad ? `; keys ${report.bulkLoad.state === 'RESTORED' ? `rebuilt and verified at ${report.bulkLoad.restored_at}` : report.bulkLoad.state}` : ''}`]] as [string, Cell][])
+        ? ([
+            [
+              'load path',
+              `${report.loadPath.path} (${report.loadPath.reason})${report.bulkLoad ? `; keys ${report.bulkLoad.state === 'RESTORED' ? `rebuilt and verified at ${report.bulkLoad.restored_at}` : report.bulkLoad.state}` : ''}`,
+            ],
+          ] as [string, Cell][])
         : []),
       ...(report.note ? ([['note', report.note]] as [string, Cell][]) : []),
       ...(report.error ? ([['error', report.error]] as [string, Cell][]) : []),
       ...counts.map(([k, v]): [string, Cell] => [k, { text: v, key: `counts.${k}` }]),
       ['rejects / warnings', { text: `${report.rejects} / ${report.warnings}`, key: 'rejectsWarnings' }],
-      ['counts add up', { text: `${report.countsAddUp.ok ? 'yes' : 'NO'}: ${report.countsAddUp.lines.join('; ')}`, cls: report.countsAddUp.ok ? 'ok' : 'fail' }],
-      ['batches', { text: `${report.batches.done}/${report.batches.total} done, ${report.batches.failed} failed, ${report.batches.pending} pending; ${report.batches.attempts} attempts; ${report.batches.avgMs ?? '?'} ms average, ${report.batches.p95Ms ?? '?'} ms p95`, key: 'batches' }],
+      [
+        'counts add up',
+        { text: `${report.countsAddUp.ok ? 'yes' : 'NO'}: ${report.countsAddUp.lines.join('; ')}`, cls: report.countsAddUp.ok ? 'ok' : 'fail' },
+      ],
+      [
+        'batches',
+        {
+          text: `${report.batches.done}/${report.batches.total} done, ${report.batches.failed} failed, ${report.batches.pending} pending; ${report.batches.attempts} attempts; ${report.batches.avgMs ?? '?'} ms average, ${report.batches.p95Ms ?? '?'} ms p95`,
+          key: 'batches',
+        },
+      ],
     ]),
   );
 
@@ -91,7 +112,17 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
   if (!r) parts.push('<p class="fail">none: the run did not reach it</p>');
   else {
     parts.push(`<p data-key="reconciliation.ok" class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'PASSED' : 'FAILED'} (checked ${esc(r.checkedAt)})</p>`);
-    parts.push(htmlTable(['customer type', 'staged', 'loaded', 'rejected'], Object.entries(r.byType).map(([t, c]) => [t, { text: c.staged, key: `byType.${t}.staged` }, { text: c.loaded, key: `byType.${t}.loaded` }, { text: c.rejected, key: `byType.${t}.rejected` }])));
+    parts.push(
+      htmlTable(
+        ['customer type', 'staged', 'loaded', 'rejected'],
+        Object.entries(r.byType).map(([t, c]) => [
+          t,
+          { text: c.staged, key: `byType.${t}.staged` },
+          { text: c.loaded, key: `byType.${t}.loaded` },
+          { text: c.rejected, key: `byType.${t}.rejected` },
+        ]),
+      ),
+    );
     parts.push(
       htmlTable(
         ['result', 'check', 'detail', 'codes'],
@@ -99,35 +130,93 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
       ),
     );
     // The informational lines exactly as `report` prints them.
-    const informational = reconciliationLines(r).filter((l) => /^ {2}(stale|deleted|future)/.test(l)).map((l) => l.trim());
+    const informational = reconciliationLines(r)
+      .filter((l) => /^ {2}(stale|deleted|future)/.test(l))
+      .map((l) => l.trim());
     parts.push(`<ul>${informational.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`);
   }
 
   parts.push('<h2>Rows loaded over time</h2>');
   const firstStart = Math.min(...batches.filter((b) => b.startedMs !== null).map((b) => b.startedMs!));
   parts.push('<h3>Cumulative rows loaded, at each batch finish (seconds since the first batch started)</h3>');
-  parts.push(timeLine('loaded-over-time', 'rows loaded over time (cumulative, at each batch finish)', loadedOverTime(batches), 'rows loaded', 'no batch loaded', Number.isFinite(firstStart) ? firstStart : undefined));
+  parts.push(
+    timeLine(
+      'loaded-over-time',
+      'rows loaded over time (cumulative, at each batch finish)',
+      loadedOverTime(batches),
+      'rows loaded',
+      'no batch loaded',
+      Number.isFinite(firstStart) ? firstStart : undefined,
+    ),
+  );
   parts.push('<h3>Throughput per batch, in the order batches started</h3>');
-  parts.push(barChart('throughput', 'throughput per batch, in the order batches started (rows/s)', rates.map((b) => ({ label: `#${b.batchNo}`, value: b.rowsPerSecond, note: `${b.loaded} rows in ${b.ms} ms` })), 'rows/s', 'no batch loaded'));
+  parts.push(
+    barChart(
+      'throughput',
+      'throughput per batch, in the order batches started (rows/s)',
+      rates.map((b) => ({ label: `#${b.batchNo}`, value: b.rowsPerSecond, note: `${b.loaded} rows in ${b.ms} ms` })),
+      'rows/s',
+      'no batch loaded',
+    ),
+  );
   parts.push('<h2>Batch durations</h2>');
-  parts.push(barChart('batch-durations', 'batch durations (ms), in the order batches started', rates.map((b) => ({ label: `#${b.batchNo}`, value: b.ms, color: '#6a5aa8' })), 'ms', 'no batch loaded'));
+  parts.push(
+    barChart(
+      'batch-durations',
+      'batch durations (ms), in the order batches started',
+      rates.map((b) => ({ label: `#${b.batchNo}`, value: b.ms, color: '#6a5aa8' })),
+      'ms',
+      'no batch loaded',
+    ),
+  );
 
   parts.push(`<h2>Rejects (${report.rejects}) and warnings (${report.warnings}) by reason</h2>`);
   parts.push('<h3>Rejects</h3>');
   parts.push(horizontalBars('rejects', 'rejects by reason (count, example codes)', issueBars(report, 'REJECT'), 'no reject'));
   parts.push('<h3>Warnings</h3>');
   parts.push(horizontalBars('warnings', 'warnings by reason (count, example codes)', issueBars(report, 'WARNING'), 'no warning'));
-  parts.push(htmlTable(['severity', 'reason', 'field', 'count', 'example codes'], report.issues.map((i) => [i.severity, i.reason, i.field, { text: i.count, key: `issue.${i.severity}.${i.reason}.${i.field ?? ''}` }, (i.examples ?? []).join(', ')])));
+  parts.push(
+    htmlTable(
+      ['severity', 'reason', 'field', 'count', 'example codes'],
+      report.issues.map((i) => [
+        i.severity,
+        i.reason,
+        i.field,
+        { text: i.count, key: `issue.${i.severity}.${i.reason}.${i.field ?? ''}` },
+        (i.examples ?? []).join(', '),
+      ]),
+    ),
+  );
 
   parts.push('<h2>Future-dated rows and stale customers</h2>');
   parts.push(
-    horizontalBars('future-stale', 'future-dated rows, stale customers, deleted in source', r
-      ? [
-          { label: 'future-dated (after the snapshot)', value: r.futureDated?.count ?? 0, note: r.futureDated?.examples.length ? `e.g. ${r.futureDated.examples.slice(0, 3).join(', ')}` : undefined, color: '#3b6ea8' },
-          { label: 'stale (newer row rejected)', value: r.stale.count, note: r.stale.examples.length ? `e.g. ${r.stale.examples.slice(0, 3).join(', ')}` : undefined, color: '#c99a2e' },
-          { label: 'deleted in source, kept', value: r.deletedInSource.count, note: r.deletedInSource.examples.length ? `e.g. ${r.deletedInSource.examples.slice(0, 3).join(', ')}` : undefined, color: '#777' },
-        ]
-      : [], 'no reconciliation'),
+    horizontalBars(
+      'future-stale',
+      'future-dated rows, stale customers, deleted in source',
+      r
+        ? [
+            {
+              label: 'future-dated (after the snapshot)',
+              value: r.futureDated?.count ?? 0,
+              note: r.futureDated?.examples.length ? `e.g. ${r.futureDated.examples.slice(0, 3).join(', ')}` : undefined,
+              color: '#3b6ea8',
+            },
+            {
+              label: 'stale (newer row rejected)',
+              value: r.stale.count,
+              note: r.stale.examples.length ? `e.g. ${r.stale.examples.slice(0, 3).join(', ')}` : undefined,
+              color: '#c99a2e',
+            },
+            {
+              label: 'deleted in source, kept',
+              value: r.deletedInSource.count,
+              note: r.deletedInSource.examples.length ? `e.g. ${r.deletedInSource.examples.slice(0, 3).join(', ')}` : undefined,
+              color: '#777',
+            },
+          ]
+        : [],
+      'no reconciliation',
+    ),
   );
 
   parts.push('<h2>Fingerprint</h2>');

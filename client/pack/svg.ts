@@ -19,13 +19,14 @@ export interface Bar {
 
 const W = 720;
 const FONT = 'font-family="system-ui, sans-serif" font-size="11"';
-const fmt = (n: number): string => (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : String(Math.abs(n) >= 10 ? Math.round(n * 10) / 10 : Math.round(n * 100) / 100));
+const fmt = (n: number): string =>
+  Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : String(Math.abs(n) >= 10 ? Math.round(n * 10) / 10 : Math.round(n * 100) / 100);
 
 /** A round upper bound of the axis: 1, 2 or 5 times a power of ten at or above max. */
 export function niceMax(max: number): number {
   if (!(max > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(max));
-  return ([1, 2, 5, 10].map((m) => m * p).find((v) => v >= max) ?? 10 * p);
+  return [1, 2, 5, 10].map((m) => m * p).find((v) => v >= max) ?? 10 * p;
 }
 
 function frame(name: string, title: string, height: number, body: string): string {
@@ -59,7 +60,8 @@ export function barChart(name: string, title: string, bars: readonly Bar[], unit
     const h = Math.max(b.value > 0 ? 1 : 0, ((bottom - top) * b.value) / max);
     const x = left + i * step + step * 0.1;
     body += `<rect class="bar" x="${x.toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${Math.max(1, step * 0.8).toFixed(1)}" height="${h.toFixed(1)}" fill="${esc(b.color ?? '#3b6ea8')}" data-value="${b.value}"><title>${esc(`${b.label}: ${fmt(b.value)} ${unit}${b.note ? ` (${b.note})` : ''}`)}</title></rect>`;
-    if (i % labelEvery === 0) body += `<text x="${(left + i * step + step / 2).toFixed(1)}" y="${bottom + 14}" text-anchor="middle" ${FONT} fill="#333">${esc(b.label)}</text>`;
+    if (i % labelEvery === 0)
+      body += `<text x="${(left + i * step + step / 2).toFixed(1)}" y="${bottom + 14}" text-anchor="middle" ${FONT} fill="#333">${esc(b.label)}</text>`;
   });
   return frame(name, title, height, body + `<line x1="${left}" x2="${right}" y1="${bottom}" y2="${bottom}" stroke="#333"/>`);
 }
@@ -105,6 +107,7 @@ export function timeLine(name: string, title: string, points: readonly Point[], 
   }
   const path = [`M${px(x0).toFixed(1)},${py(0).toFixed(1)}`, ...points.map((p) => `L${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`)].join(' ');
   body += `<path class="line" d="${path}" fill="none" stroke="#2f7d4a" stroke-width="2"/>`;
-  for (const p of points) body += `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="2.5" fill="#2f7d4a" data-value="${p.y}"><title>${esc(`${fmt((p.x - x0) / 1000)} s: ${fmt(p.y)} ${unit}`)}</title></circle>`;
+  for (const p of points)
+    body += `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="2.5" fill="#2f7d4a" data-value="${p.y}"><title>${esc(`${fmt((p.x - x0) / 1000)} s: ${fmt(p.y)} ${unit}`)}</title></circle>`;
   return frame(name, title, height, body + `<line x1="${left}" x2="${right}" y1="${bottom}" y2="${bottom}" stroke="#333"/>`);
 }

@@ -72,9 +72,10 @@ export async function rebuildKeys(connect: () => Promise<PoolClient>, schema: st
   });
   await Promise.all(lanes);
   const foreign = missing.filter((k) => k.kind === 'foreign');
-  if (foreign.length) await withClient(connect, async (db) => {
-    for (const k of foreign) await build(db, k);
-  });
+  if (foreign.length)
+    await withClient(connect, async (db) => {
+      for (const k of foreign) await build(db, k);
+    });
 }
 
 /** The differences between the keys saved and the keys the catalog holds now ('' when the same). */
@@ -82,7 +83,10 @@ export function keyDifferences(saved: readonly TableKey[], now: readonly TableKe
   const text = (k: TableKey) => `${k.table}.${k.name} (${k.kind}) ${k.definition}`;
   const have = new Set(now.map(text));
   const had = new Set(saved.map(text));
-  return [...saved.filter((k) => !have.has(text(k))).map((k) => `missing: ${text(k)}`), ...now.filter((k) => !had.has(text(k))).map((k) => `unexpected: ${text(k)}`)];
+  return [
+    ...saved.filter((k) => !have.has(text(k))).map((k) => `missing: ${text(k)}`),
+    ...now.filter((k) => !had.has(text(k))).map((k) => `unexpected: ${text(k)}`),
+  ];
 }
 
 async function withClient<T>(connect: () => Promise<PoolClient>, body: (db: PoolClient) => Promise<T>): Promise<T> {

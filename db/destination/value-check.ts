@@ -60,8 +60,14 @@ export async function differingRows(destination: Pool, d: Destination, expected:
   const customerTable = qualified(d.schema, d.customerTable);
   const profileTable = qualified(d.schema, d.profileTable);
   const compareCustomers = compareSql('rec_customer', customerTable, d.customerTable, d.customerColumns, ident(d.customerKey), 'false AS wrong_id');
-  const compareProfiles = compareSql('rec_profile', profileTable, d.profileTable, d.profileColumns, '"customerId"',
-    `t.${ident(d.profileKey)} IS DISTINCT FROM e.${ident(d.profileKey)} AS wrong_id`);
+  const compareProfiles = compareSql(
+    'rec_profile',
+    profileTable,
+    d.profileTable,
+    d.profileColumns,
+    '"customerId"',
+    `t.${ident(d.profileKey)} IS DISTINCT FROM e.${ident(d.profileKey)} AS wrong_id`,
+  );
   const [customerDiffs, profileDiffs] = await withTransaction(destination, async (client) => {
     await copyIntoTemp(client, 'rec_customer', customerTable, d.customerColumns, expected.customerLines);
     await copyIntoTemp(client, 'rec_profile', profileTable, d.profileColumns, expected.profileLines);

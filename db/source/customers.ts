@@ -55,5 +55,6 @@ export function copyOutChunkForRun(client: PoolClient, mapping: CompiledMapping,
 /** How many rows the source holds that changed since `since` (null: all of them). */
 export async function countRowsSince(db: Db, mapping: CompiledMapping, since: string | null): Promise<number> {
   const { schema, table } = mapping.source;
-  return (await db.query(`SELECT count(*)::int AS n FROM ${qualified(schema, table)} ${since === null ? '' : `WHERE ${sinceCondition(mapping, since)}`}`)).rows[0].n;
+  return (await db.query(`SELECT count(*)::int AS n FROM ${qualified(schema, table)} ${since === null ? '' : `WHERE ${sinceCondition(mapping, since)}`}`))
+    .rows[0].n;
 }

@@ -36,15 +36,17 @@ export async function readSourceSanity(db: Db, t: SourceTableRef, since: string 
   const w = ident(t.watermark);
   const k = ident(t.key);
   const changed = since === null ? 'NULL::bigint' : `count(*) FILTER (WHERE ${w} >= ${escapeLiteral(since)}::timestamptz)`;
-  const row = (await db.query(
-    `SELECT count(*)::bigint AS rows,
+  const row = (
+    await db.query(
+      `SELECT count(*)::bigint AS rows,
             count(*) FILTER (WHERE ${w} > now())::bigint AS future,
             (array_agg(${k} ORDER BY ${k}) FILTER (WHERE ${w} > now()))[1:5] AS future_examples,
             count(*) FILTER (WHERE ${w} IS NULL)::bigint AS nulls,
             (array_agg(${k} ORDER BY ${k}) FILTER (WHERE ${w} IS NULL))[1:5] AS null_examples,
             ${changed} AS changed, now()::text AS now
        FROM ${qualified(t.schema, t.table)}`,
-  )).rows[0];
+    )
+  ).rows[0];
   return {
     rows: Number(row.rows),
     futureDated: Number(row.future),

@@ -30,11 +30,13 @@ export async function insertBatchPlan(db: Db, runId: number, batchSize: number):
 
 /** The run's planned batches and staged rows, counted in one statement. */
 export async function countPlan(db: Db, runId: number): Promise<{ batches: number; staged: number }> {
-  const summary = (await db.query(
-    `SELECT (SELECT count(*)::int FROM migration_batch WHERE run_id = $1) AS batches,
+  const summary = (
+    await db.query(
+      `SELECT (SELECT count(*)::int FROM migration_batch WHERE run_id = $1) AS batches,
             (SELECT count(*)::int FROM stg_customer WHERE extracted_run_id = $1) AS staged`,
-    [runId],
-  )).rows[0];
+      [runId],
+    )
+  ).rows[0];
   return { batches: summary.batches, staged: summary.staged };
 }
 
@@ -113,7 +115,11 @@ export interface BatchCustomer {
  * minus rejected: the ids whose destination rows the batch's recorded digest (expected) sums up.
  * Two plain range reads (a correlated EXISTS per staged row was planned as a loop over the batch's issues).
  */
-export async function batchCustomers(db: Db, runId: number, batch: { batchNo: number; lo: number; hi: number }): Promise<{ staged: BatchCustomer[]; rejectedCodes: Set<number> }> {
+export async function batchCustomers(
+  db: Db,
+  runId: number,
+  batch: { batchNo: number; lo: number; hi: number },
+): Promise<{ staged: BatchCustomer[]; rejectedCodes: Set<number> }> {
   const [ids, rejects] = await Promise.all([
     db.query<BatchCustomer>(
       `SELECT u."customerId"::text AS id, s.customer_code AS code
@@ -177,7 +183,8 @@ export interface PlannedBatch {
 }
 
 export async function readPlannedBatches(db: Db, runId: number): Promise<PlannedBatch[]> {
-  return (await db.query<PlannedBatch>(`SELECT batch_no, lo, hi, status, by_type, expected FROM migration_batch WHERE run_id = $1 ORDER BY batch_no`, [runId])).rows;
+  return (await db.query<PlannedBatch>(`SELECT batch_no, lo, hi, status, by_type, expected FROM migration_batch WHERE run_id = $1 ORDER BY batch_no`, [runId]))
+    .rows;
 }
 
 /** The fingerprint each DONE batch of the run was loaded under. */

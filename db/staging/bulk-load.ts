@@ -23,10 +23,11 @@ export async function readBulkLoadState(db: Db, runId: number): Promise<BulkLoad
 
 /** Saves the key definitions before anything is dropped, once: a later save of the same run keeps the first. */
 export async function saveKeysOnce(db: Db, runId: number, schema: string, keys: readonly TableKey[]): Promise<void> {
-  await db.query(
-    `INSERT INTO migration_bulk_load (run_id, schema_name, keys, state) VALUES ($1, $2, $3, 'DROPPING') ON CONFLICT (run_id) DO NOTHING`,
-    [runId, schema, JSON.stringify(keys)],
-  );
+  await db.query(`INSERT INTO migration_bulk_load (run_id, schema_name, keys, state) VALUES ($1, $2, $3, 'DROPPING') ON CONFLICT (run_id) DO NOTHING`, [
+    runId,
+    schema,
+    JSON.stringify(keys),
+  ]);
 }
 
 export async function readSavedKeyList(db: Db, runId: number): Promise<TableKey[]> {

@@ -191,10 +191,19 @@ export function copyIntoExtractChunk(db: PoolClient, columns: readonly string[])
  * Stages extract_chunk's rows under `runId`: each replaces the staged row of its key, when `mirror`
  * (a full run) always, else only where the staged row's watermark is not newer. Answers the rows staged.
  */
-export async function stageExtractChunk(db: PoolClient, source: { key: string; watermark: string }, columns: readonly string[], runId: number, mirror: boolean): Promise<number> {
+export async function stageExtractChunk(
+  db: PoolClient,
+  source: { key: string; watermark: string },
+  columns: readonly string[],
+  runId: number,
+  mirror: boolean,
+): Promise<number> {
   const { key, watermark } = source;
   const columnList = columns.map(ident).join(', ');
-  const updates = columns.filter((c) => c !== key).map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ');
+  const updates = columns
+    .filter((c) => c !== key)
+    .map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`)
+    .join(', ');
   const upsert = await db.query(
     `INSERT INTO stg_customer (${columnList}, extracted_run_id)
            SELECT ${columnList}, $1 FROM extract_chunk
@@ -209,7 +218,13 @@ export async function stageExtractChunk(db: PoolClient, source: { key: string; w
  * The rows the run staged in one chunk's key range (after `afterKey`, up to `uptoKey`; null: open),
  * `columns` in key order, as COPY text: the form the extraction hashed the source's rows in.
  */
-export function copyOutStagedRange(db: PoolClient, key: string, columns: readonly string[], runId: number, range: { afterKey: number | null; uptoKey: number | null }): Readable {
+export function copyOutStagedRange(
+  db: PoolClient,
+  key: string,
+  columns: readonly string[],
+  runId: number,
+  range: { afterKey: number | null; uptoKey: number | null },
+): Readable {
   const k = ident(key);
   const bounds = [
     `extracted_run_id = ${Number(runId)}`,

@@ -85,7 +85,12 @@ export async function readExtractChunks(db: Db, runId: number): Promise<ChunkRec
  * The run's staged rows whose watermark column lies after the snapshot of the chunk that read them:
  * how many, and the first `examples` codes.
  */
-export async function readFutureDated(db: Db, source: { key: string; watermark: string }, runId: number, examples: number): Promise<{ count: number; examples: number[] }> {
+export async function readFutureDated(
+  db: Db,
+  source: { key: string; watermark: string },
+  runId: number,
+  examples: number,
+): Promise<{ count: number; examples: number[] }> {
   const key = ident(source.key);
   const { rows } = await db.query(
     `SELECT count(*)::int AS n, (array_agg(s.${key} ORDER BY s.${key}))[1:${examples}] AS examples

@@ -9,7 +9,10 @@ type Db = Pool | PoolClient;
 
 /** The codes one batch of a run rejected. */
 export async function rejectedCodesOfBatch(db: Db, runId: number, batchNo: number): Promise<number[]> {
-  const result = await db.query<{ code: number }>(`SELECT customer_code AS code FROM migration_issue WHERE run_id = $1 AND batch_no = $2 AND severity = 'REJECT'`, [runId, batchNo]);
+  const result = await db.query<{ code: number }>(
+    `SELECT customer_code AS code FROM migration_issue WHERE run_id = $1 AND batch_no = $2 AND severity = 'REJECT'`,
+    [runId, batchNo],
+  );
   return result.rows.map((r) => r.code);
 }
 

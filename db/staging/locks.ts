@@ -13,10 +13,11 @@ export interface PipelineLock {
 
 /** Takes the pipeline's lock for an execution when no run holds it; a lock already held stays as it is. */
 export async function insertLockIfFree(db: PoolClient, lock: { pipeline: string; workflowId: string; temporalRunId: string }): Promise<void> {
-  await db.query(
-    `INSERT INTO migration_lock (pipeline, workflow_id, temporal_run_id) VALUES ($1, $2, $3) ON CONFLICT (pipeline) DO NOTHING`,
-    [lock.pipeline, lock.workflowId, lock.temporalRunId],
-  );
+  await db.query(`INSERT INTO migration_lock (pipeline, workflow_id, temporal_run_id) VALUES ($1, $2, $3) ON CONFLICT (pipeline) DO NOTHING`, [
+    lock.pipeline,
+    lock.workflowId,
+    lock.temporalRunId,
+  ]);
 }
 
 /** The pipeline's lock row, locked FOR UPDATE until the transaction ends (waits for every fenced commit's share lock). */
@@ -27,7 +28,11 @@ export async function lockPipelineLock(db: PoolClient, pipeline: string): Promis
 
 /** Hands the pipeline's lock to another execution (its previous holder has ended); no run yet. */
 export async function takeOverLock(db: PoolClient, lock: { pipeline: string; workflowId: string; temporalRunId: string }): Promise<void> {
-  await db.query(`UPDATE migration_lock SET workflow_id = $2, temporal_run_id = $3, run_id = NULL, acquired_at = now() WHERE pipeline = $1`, [lock.pipeline, lock.workflowId, lock.temporalRunId]);
+  await db.query(`UPDATE migration_lock SET workflow_id = $2, temporal_run_id = $3, run_id = NULL, acquired_at = now() WHERE pipeline = $1`, [
+    lock.pipeline,
+    lock.workflowId,
+    lock.temporalRunId,
+  ]);
 }
 
 /** Names the run that holds the pipeline's lock: the fencing token of its destination commits. */

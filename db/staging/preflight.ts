@@ -9,8 +9,15 @@ type Db = Pool | PoolClient;
 
 /** The control tables a run writes (the worker creates them with the staging migrations). */
 export const STAGING_TABLES = [
-  'stg_customer', 'customer_uuids', 'branch_map', 'migration_run', 'migration_batch', 'migration_issue',
-  'migration_watermark', 'migration_lock', 'migration_extract_chunk',
+  'stg_customer',
+  'customer_uuids',
+  'branch_map',
+  'migration_run',
+  'migration_batch',
+  'migration_issue',
+  'migration_watermark',
+  'migration_lock',
+  'migration_extract_chunk',
 ] as const;
 
 /** Which of `codes` are staged already (by an earlier run), lowest first. */

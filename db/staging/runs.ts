@@ -21,16 +21,30 @@ export interface BegunRun {
 
 /** The run a Temporal execution (its first run id) began, if any. */
 export async function findRunOfExecution(db: Db, temporalRunId: string): Promise<BegunRun | null> {
-  const r = (await db.query(
-    `SELECT run_id, pipeline, mode, watermark_before, extract_since, settings, note FROM migration_run WHERE temporal_run_id = $1`,
-    [temporalRunId],
-  )).rows[0];
-  return r ? { runId: Number(r.run_id), pipeline: r.pipeline, mode: r.mode, note: r.note, watermarkBefore: r.watermark_before, extractSince: r.extract_since, settings: r.settings } : null;
+  const r = (
+    await db.query(`SELECT run_id, pipeline, mode, watermark_before, extract_since, settings, note FROM migration_run WHERE temporal_run_id = $1`, [
+      temporalRunId,
+    ])
+  ).rows[0];
+  return r
+    ? {
+        runId: Number(r.run_id),
+        pipeline: r.pipeline,
+        mode: r.mode,
+        note: r.note,
+        watermarkBefore: r.watermark_before,
+        extractSince: r.extract_since,
+        settings: r.settings,
+      }
+    : null;
 }
 
 /** Marks a workflow's still-RUNNING runs FAILED: it ended outside the workflow (terminated or timed out). */
 export async function failRunsEndedOutsideWorkflow(db: Db, workflowId: string): Promise<void> {
-  await db.query(`UPDATE migration_run SET status = 'FAILED', finished_at = now(), error = 'ended outside the workflow (terminated or timed out)' WHERE workflow_id = $1 AND status = 'RUNNING'`, [workflowId]);
+  await db.query(
+    `UPDATE migration_run SET status = 'FAILED', finished_at = now(), error = 'ended outside the workflow (terminated or timed out)' WHERE workflow_id = $1 AND status = 'RUNNING'`,
+    [workflowId],
+  );
 }
 
 export interface NewRun {
@@ -58,8 +72,12 @@ export async function insertRun(db: Db, run: NewRun): Promise<number> {
 }
 
 /** What finishing a run needs of it, read with its row locked FOR UPDATE; null when there is no such run. */
-export async function lockRunToFinish(db: PoolClient, runId: number): Promise<{ pipeline: string; temporalRunId: string; watermarkBefore: string | null; snapshotAt: string | null } | null> {
-  const r = (await db.query(`SELECT pipeline, temporal_run_id, watermark_before, snapshot_at FROM migration_run WHERE run_id = $1 FOR UPDATE`, [runId])).rows[0];
+export async function lockRunToFinish(
+  db: PoolClient,
+  runId: number,
+): Promise<{ pipeline: string; temporalRunId: string; watermarkBefore: string | null; snapshotAt: string | null } | null> {
+  const r = (await db.query(`SELECT pipeline, temporal_run_id, watermark_before, snapshot_at FROM migration_run WHERE run_id = $1 FOR UPDATE`, [runId]))
+    .rows[0];
   return r ? { pipeline: r.pipeline, temporalRunId: r.temporal_run_id, watermarkBefore: r.watermark_before, snapshotAt: r.snapshot_at } : null;
 }
 
@@ -216,16 +234,24 @@ const ms = (v: number | null): number | null => (v === null ? null : Math.round(
 
 /** The run's start and end, its batches' first start and last finish, and its reconciliation's time. */
 export async function runTimes(db: Db, runId: number): Promise<RunTimes> {
-  const r = (await db.query(
-    `SELECT EXTRACT(EPOCH FROM r.started_at) * 1000 AS started, EXTRACT(EPOCH FROM r.finished_at) * 1000 AS finished,
+  const r = (
+    await db.query(
+      `SELECT EXTRACT(EPOCH FROM r.started_at) * 1000 AS started, EXTRACT(EPOCH FROM r.finished_at) * 1000 AS finished,
             EXTRACT(EPOCH FROM (r.reconciliation->>'checkedAt')::timestamptz) * 1000 AS reconciled,
             (SELECT EXTRACT(EPOCH FROM min(started_at)) * 1000 FROM migration_batch WHERE run_id = r.run_id) AS first_batch,
             (SELECT EXTRACT(EPOCH FROM max(finished_at)) * 1000 FROM migration_batch WHERE run_id = r.run_id) AS last_batch
      FROM migration_run r WHERE r.run_id = $1`,
-    [runId],
-  )).rows[0];
+      [runId],
+    )
+  ).rows[0];
   if (!r) throw Object.assign(new Error(`no run ${runId} in the staging database`), { name: 'UsageError' });
-  return { startedMs: ms(r.started)!, firstBatchStartedMs: ms(r.first_batch), lastBatchFinishedMs: ms(r.last_batch), reconciledMs: ms(r.reconciled), finishedMs: ms(r.finished) };
+  return {
+    startedMs: ms(r.started)!,
+    firstBatchStartedMs: ms(r.first_batch),
+    lastBatchFinishedMs: ms(r.last_batch),
+    reconciledMs: ms(r.reconciled),
+    finishedMs: ms(r.finished),
+  };
 }
 
 export interface CompletedRunRates {
@@ -241,15 +267,17 @@ export interface CompletedRunRates {
 
 /** The pipeline's last COMPLETED run (a full one when there is any), with its rows and times (preflight's estimate). */
 export async function readLastCompletedRun(db: Db, pipeline: string): Promise<CompletedRunRates | null> {
-  const row = (await db.query(
-    `SELECT r.run_id, r.workflow_id, r.mode, r.finished_at::text AS finished_at, COALESCE(r.rows_staged, 0) AS rows_staged,
+  const row = (
+    await db.query(
+      `SELECT r.run_id, r.workflow_id, r.mode, r.finished_at::text AS finished_at, COALESCE(r.rows_staged, 0) AS rows_staged,
             extract(epoch FROM r.finished_at - r.started_at)::float8 AS total_seconds,
             (SELECT extract(epoch FROM max(b.finished_at) - min(b.started_at))::float8 FROM migration_batch b WHERE b.run_id = r.run_id) AS load_seconds
        FROM migration_run r
       WHERE r.pipeline = $1 AND r.status = 'COMPLETED' AND r.finished_at IS NOT NULL
       ORDER BY (r.mode = 'full') DESC, r.run_id DESC LIMIT 1`,
-    [pipeline],
-  )).rows[0];
+      [pipeline],
+    )
+  ).rows[0];
   if (!row) return null;
   return {
     runId: Number(row.run_id),

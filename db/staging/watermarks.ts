@@ -5,10 +5,9 @@ type Db = Pool | PoolClient;
 
 /** The pipeline's watermark and where an incremental run reads from (the watermark minus the look-back); null before the first. */
 export async function watermarkAndSince(db: Db, pipeline: string, lookbackSeconds: number): Promise<{ watermark: string; since: string } | null> {
-  const row = (await db.query(
-    `SELECT watermark, watermark - make_interval(secs => $2) AS since FROM migration_watermark WHERE pipeline = $1`,
-    [pipeline, lookbackSeconds],
-  )).rows[0];
+  const row = (
+    await db.query(`SELECT watermark, watermark - make_interval(secs => $2) AS since FROM migration_watermark WHERE pipeline = $1`, [pipeline, lookbackSeconds])
+  ).rows[0];
   return row ? { watermark: row.watermark, since: row.since } : null;
 }
 
@@ -33,11 +32,13 @@ export interface WatermarkInfo {
 
 /** The pipeline's watermark, the run that set it and its age by the staging clock, as text (preflight); null before the first completed run. */
 export async function readWatermark(db: Db, pipeline: string, lookbackSeconds: number): Promise<WatermarkInfo | null> {
-  const row = (await db.query(
-    `SELECT watermark::text AS watermark, run_id, extract(epoch FROM now() - watermark)::float8 AS age,
+  const row = (
+    await db.query(
+      `SELECT watermark::text AS watermark, run_id, extract(epoch FROM now() - watermark)::float8 AS age,
             (watermark - make_interval(secs => $2))::text AS since
        FROM migration_watermark WHERE pipeline = $1`,
-    [pipeline, lookbackSeconds],
-  )).rows[0];
+      [pipeline, lookbackSeconds],
+    )
+  ).rows[0];
   return row ? { watermark: row.watermark, runId: Number(row.run_id), ageSeconds: row.age, since: row.since } : null;
 }

@@ -35,8 +35,7 @@ function checkUnique(list: readonly string[], path: JsonPath): void {
   });
 }
 
-const unknownType = (t: string, typeSet: ReadonlySet<string>): string =>
-  `unknown customer type "${t}" (customerType.values: ${quoteList(typeSet)})`;
+const unknownType = (t: string, typeSet: ReadonlySet<string>): string => `unknown customer type "${t}" (customerType.values: ${quoteList(typeSet)})`;
 
 function checkSource(src: Doc['source']): ReadonlySet<string> {
   checkUnique(src.columns, ['source', 'columns']);
@@ -136,12 +135,7 @@ function resolveRejectRules(rejects: Doc['rejects'], fields: ReadonlyMap<string,
   return rules;
 }
 
-function resolveWarnings(
-  warnings: Doc['warnings'],
-  fields: ReadonlyMap<string, FieldInfo>,
-  typeField: FieldInfo,
-  rules: readonly RejectRule[],
-): WarningRule[] {
+function resolveWarnings(warnings: Doc['warnings'], fields: ReadonlyMap<string, FieldInfo>, typeField: FieldInfo, rules: readonly RejectRule[]): WarningRule[] {
   return warnings.map((w, i) => {
     const p = ['warnings', i, 'field'];
     const field = fields.get(w.field) ?? problem(p, `unknown field "${w.field}"`);
@@ -171,7 +165,10 @@ function checkTypeRules(order: readonly string[], rules: readonly RejectRule[], 
   const typeCodes = new Set(typeRules.map((r) => r.code));
   order.slice(0, typeCodes.size).forEach((c, i) => {
     if (!typeCodes.has(c)) {
-      problem(['rejects', 'order', i], `the customer type's reject codes (${quoteList(typeCodes)}) must come first: the rules of a row of unknown type cannot be checked`);
+      problem(
+        ['rejects', 'order', i],
+        `the customer type's reject codes (${quoteList(typeCodes)}) must come first: the rules of a row of unknown type cannot be checked`,
+      );
     }
   });
   return typeRules;
@@ -188,13 +185,7 @@ function checkExpressions(doc: Doc, fields: ReadonlyMap<string, FieldInfo>, type
 }
 
 /** Type-independent checks of every expression: names exist, `get` fits the field, types are declared. */
-export function checkReferences(
-  e: Expr,
-  path: JsonPath,
-  fields: ReadonlyMap<string, FieldInfo>,
-  typeSet: ReadonlySet<string>,
-  typeField: string,
-): void {
+export function checkReferences(e: Expr, path: JsonPath, fields: ReadonlyMap<string, FieldInfo>, typeSet: ReadonlySet<string>, typeField: string): void {
   const check = (x: Expr, p: JsonPath): void => checkReferences(x, p, fields, typeSet, typeField);
   const knownField = (name: string, p: JsonPath): FieldInfo =>
     fields.get(name) ?? problem(p, `unknown field "${name}" (declared fields: ${quoteList(fields.keys())})`);

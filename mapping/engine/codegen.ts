@@ -40,7 +40,14 @@ export function objectLoop(keys: readonly string[], fns: readonly Fn[]): Fn {
 
 /** Builds a SourceRow from the source columns' values in column order (a query's array row). */
 export function sourceRowBuilder(columns: readonly string[]): (values: readonly unknown[]) => SourceRow {
-  const literal = objectLiteralBuilder(columns, columns.map((_, i): Fn => (vals) => vals[i]));
+  const literal = objectLiteralBuilder(
+    columns,
+    columns.map(
+      (_, i): Fn =>
+        (vals) =>
+          vals[i],
+    ),
+  );
   if (literal !== null) return (values) => literal(values as Vals, undefined as unknown as RowContext) as SourceRow;
   return sourceRowLoop(columns);
 }

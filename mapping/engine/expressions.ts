@@ -65,10 +65,7 @@ export class ExpressionCompiler {
   private used(name: string, path: JsonPath): FieldInfo {
     const f = this.fields.get(name) as FieldInfo;
     if (!f.types.has(this.type)) {
-      problem(
-        path,
-        `field "${name}" is not used by ${this.type} rows (fields.${name}.types); restrict this part with "types" or "byType"`,
-      );
+      problem(path, `field "${name}" is not used by ${this.type} rows (fields.${name}.types); restrict this part with "types" or "byType"`);
     }
     return f;
   }
@@ -139,27 +136,45 @@ export class ExpressionCompiler {
 
   private condition(e: Condition, path: JsonPath): Compiled {
     if ('missing' in e) {
-      return this.leaf(e, e.missing, [...path, 'missing'], () => false, (v) => v === null);
+      return this.leaf(
+        e,
+        e.missing,
+        [...path, 'missing'],
+        () => false,
+        (v) => v === null,
+      );
     }
     if ('present' in e) {
-      return this.leaf(e, e.present, [...path, 'present'], () => true, (v) => v !== null && v !== INVALID);
+      return this.leaf(
+        e,
+        e.present,
+        [...path, 'present'],
+        () => true,
+        (v) => v !== null && v !== INVALID,
+      );
     }
     if ('equals' in e) {
       const expected = e.equals[1];
-      return this.leaf(e, e.equals[0], [...path, 'equals', 0], (t) => t === expected, (v) => v === expected);
+      return this.leaf(
+        e,
+        e.equals[0],
+        [...path, 'equals', 0],
+        (t) => t === expected,
+        (v) => v === expected,
+      );
     }
     const bound = e.lessThan[1];
-    return this.leaf(e, e.lessThan[0], [...path, 'lessThan', 0], () => false, (v) => typeof v === 'number' && v < bound);
+    return this.leaf(
+      e,
+      e.lessThan[0],
+      [...path, 'lessThan', 0],
+      () => false,
+      (v) => typeof v === 'number' && v < bound,
+    );
   }
 
   /** Leaf conditions: folded when restricted to other types or about the customer type itself. */
-  private leaf(
-    e: { types?: string[] },
-    name: string,
-    path: JsonPath,
-    onType: (type: string) => boolean,
-    test: (v: unknown) => boolean,
-  ): Compiled {
+  private leaf(e: { types?: string[] }, name: string, path: JsonPath, onType: (type: string) => boolean, test: (v: unknown) => boolean): Compiled {
     if (e.types !== undefined && !e.types.includes(this.type)) return constant(false);
     if (name === this.typeField) return constant(onType(this.type));
     const slot = this.used(name, path).slot;

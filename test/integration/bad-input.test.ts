@@ -30,22 +30,63 @@ import { PROJECT_ROOT, type AppConfig } from '../../config/env';
 type Row = Record<string, unknown>;
 
 const INDIVIDUAL: Row = {
-  customer_type: 'Individual', title: 'Mr', first_name: 'Chinedu', middle_name: null, last_name: 'Okafor',
-  business_name: null, registration_number: null, tax_id: null, date_of_incorporation: null,
-  gender: 'M', date_of_birth: '1987-03-05', marital_status: 'Single', nationality: 'NG',
-  email: 'chinedu.okafor@example.com', phone: '08031234567', alt_phone: null,
-  address_line1: '12 Marina Road', address_line2: null, city: 'Lagos', state: 'Lagos', country: 'NG', postal_code: '101001',
-  bvn: '22212345678', id_type: 'NIN', id_number: '12345678901', id_expiry_date: '2030-01-31',
-  occupation: 'Engineer', employer_name: 'Acme Ltd', branch_code: 'LAG001', account_officer: 'AO-0042',
-  kyc_level: 2, risk_rating: 'LOW', status: 'ACTIVE', is_deleted: false,
-  created_at: '2019-05-01 08:00:00.123456+00', updated_at: '2024-02-03 10:11:12.654321+00',
+  customer_type: 'Individual',
+  title: 'Mr',
+  first_name: 'Chinedu',
+  middle_name: null,
+  last_name: 'Okafor',
+  business_name: null,
+  registration_number: null,
+  tax_id: null,
+  date_of_incorporation: null,
+  gender: 'M',
+  date_of_birth: '1987-03-05',
+  marital_status: 'Single',
+  nationality: 'NG',
+  email: 'chinedu.okafor@example.com',
+  phone: '08031234567',
+  alt_phone: null,
+  address_line1: '12 Marina Road',
+  address_line2: null,
+  city: 'Lagos',
+  state: 'Lagos',
+  country: 'NG',
+  postal_code: '101001',
+  bvn: '22212345678',
+  id_type: 'NIN',
+  id_number: '12345678901',
+  id_expiry_date: '2030-01-31',
+  occupation: 'Engineer',
+  employer_name: 'Acme Ltd',
+  branch_code: 'LAG001',
+  account_officer: 'AO-0042',
+  kyc_level: 2,
+  risk_rating: 'LOW',
+  status: 'ACTIVE',
+  is_deleted: false,
+  created_at: '2019-05-01 08:00:00.123456+00',
+  updated_at: '2024-02-03 10:11:12.654321+00',
 };
 const CORPORATE: Row = {
   ...INDIVIDUAL,
-  customer_type: 'SME', title: null, first_name: null, last_name: null, gender: null, date_of_birth: null,
-  marital_status: null, nationality: null, id_type: null, id_expiry_date: null, employer_name: null,
-  business_name: 'Okafor Foods Ltd', registration_number: 'RC123456', tax_id: '12345678-0001',
-  date_of_incorporation: '2011-06-30', occupation: 'Food Processing', email: 'info@okaforfoods.example', kyc_level: 3,
+  customer_type: 'SME',
+  title: null,
+  first_name: null,
+  last_name: null,
+  gender: null,
+  date_of_birth: null,
+  marital_status: null,
+  nationality: null,
+  id_type: null,
+  id_expiry_date: null,
+  employer_name: null,
+  business_name: 'Okafor Foods Ltd',
+  registration_number: 'RC123456',
+  tax_id: '12345678-0001',
+  date_of_incorporation: '2011-06-30',
+  occupation: 'Food Processing',
+  email: 'info@okaforfoods.example',
+  kyc_level: 3,
 };
 
 interface Case {
@@ -65,8 +106,16 @@ const COPY_SPECIALS = 'C:\\Users\\new \\N \\. tab\tinside line1\nline2 crlf\r\ne
 const CASES: Case[] = [
   // Every reject reason of the contract (4.2), with the precedence of 4.5.
   { name: 'unknown customer type', row: { ...INDIVIDUAL, customer_type: 'Alien' }, reject: ['UNKNOWN_CUSTOMER_TYPE', 'customer_type'] },
-  { name: 'blank customer type (unicode spaces)', row: { ...INDIVIDUAL, customer_type: ' \u00a0\u2003\t' }, reject: ['UNKNOWN_CUSTOMER_TYPE', 'customer_type'] },
-  { name: 'unknown type wins over an invalid bvn', row: { ...INDIVIDUAL, customer_type: '12345', bvn: 'x' }, reject: ['UNKNOWN_CUSTOMER_TYPE', 'customer_type'] },
+  {
+    name: 'blank customer type (unicode spaces)',
+    row: { ...INDIVIDUAL, customer_type: ' \u00a0\u2003\t' },
+    reject: ['UNKNOWN_CUSTOMER_TYPE', 'customer_type'],
+  },
+  {
+    name: 'unknown type wins over an invalid bvn',
+    row: { ...INDIVIDUAL, customer_type: '12345', bvn: 'x' },
+    reject: ['UNKNOWN_CUSTOMER_TYPE', 'customer_type'],
+  },
   { name: 'missing first name', row: { ...INDIVIDUAL, first_name: null }, reject: ['MISSING_NAME', 'first_name'] },
   { name: 'blank last name', row: { ...INDIVIDUAL, last_name: '\u00a0 \u2003' }, reject: ['MISSING_NAME', 'last_name'] },
   { name: 'missing business name', row: { ...CORPORATE, business_name: '' }, reject: ['MISSING_BUSINESS_NAME', 'business_name'] },
@@ -86,19 +135,48 @@ const CASES: Case[] = [
   { name: 'invalid gender', row: { ...INDIVIDUAL, gender: 'X' }, warnings: ['INVALID_GENDER:gender'], check: (d) => assert.equal(d.gender, null) },
   { name: 'invalid email', row: { ...INDIVIDUAL, email: 'not-an-email' }, warnings: ['INVALID_EMAIL:email'], check: (d) => assert.equal(d.email, null) },
   { name: 'email of 10,000 characters', row: { ...INDIVIDUAL, email: `${'a'.repeat(9_990)}@example` }, warnings: ['INVALID_EMAIL:email'] },
-  { name: 'phone N/A and alt phone too short', row: { ...INDIVIDUAL, phone: 'N/A', alt_phone: '12' }, warnings: ['INVALID_PHONE:phone', 'INVALID_PHONE:alt_phone'], check: (d) => assert.deepEqual([d.phoneNumber, d.alternatePhoneNumber], [null, null]) },
+  {
+    name: 'phone N/A and alt phone too short',
+    row: { ...INDIVIDUAL, phone: 'N/A', alt_phone: '12' },
+    warnings: ['INVALID_PHONE:phone', 'INVALID_PHONE:alt_phone'],
+    check: (d) => assert.deepEqual([d.phoneNumber, d.alternatePhoneNumber], [null, null]),
+  },
   { name: 'phone of 10,000 digits', row: { ...CORPORATE, phone: '0'.repeat(10_000) }, warnings: ['INVALID_PHONE:phone'] },
-  { name: 'invalid id expiry date', row: { ...INDIVIDUAL, id_expiry_date: '2020-13-01' }, warnings: ['INVALID_DATE:id_expiry_date'], check: (d) => assert.equal(d.identification.expiryDate, null) },
-  { name: 'incorporation in the future', row: { ...CORPORATE, date_of_incorporation: '3000-01-01' }, warnings: ['INVALID_DATE:date_of_incorporation'], check: (d) => assert.equal(d.dateOfIncorporation, null) },
+  {
+    name: 'invalid id expiry date',
+    row: { ...INDIVIDUAL, id_expiry_date: '2020-13-01' },
+    warnings: ['INVALID_DATE:id_expiry_date'],
+    check: (d) => assert.equal(d.identification.expiryDate, null),
+  },
+  {
+    name: 'incorporation in the future',
+    row: { ...CORPORATE, date_of_incorporation: '3000-01-01' },
+    warnings: ['INVALID_DATE:date_of_incorporation'],
+    check: (d) => assert.equal(d.dateOfIncorporation, null),
+  },
 
   // Edge cases the contract settles.
-  { name: 'soft-deleted with an unknown status: CLOSED, no reject', row: { ...INDIVIDUAL, is_deleted: true, status: 'ZOMBIE' }, check: (_d, c) => assert.deepEqual([c.status, c.isTerminated], ['CLOSED', true]) },
-  { name: 'customer type padded with no-break spaces', row: { ...INDIVIDUAL, customer_type: '\u00a0Individual\u00a0' }, check: (_d, c) => assert.equal(c.customerType, 'INDIVIDUAL') },
+  {
+    name: 'soft-deleted with an unknown status: CLOSED, no reject',
+    row: { ...INDIVIDUAL, is_deleted: true, status: 'ZOMBIE' },
+    check: (_d, c) => assert.deepEqual([c.status, c.isTerminated], ['CLOSED', true]),
+  },
+  {
+    name: 'customer type padded with no-break spaces',
+    row: { ...INDIVIDUAL, customer_type: '\u00a0Individual\u00a0' },
+    check: (_d, c) => assert.equal(c.customerType, 'INDIVIDUAL'),
+  },
 
   // Values the contract does not foresee: loaded exactly as given (trimmed), never a crash.
   {
     name: 'control characters and COPY specials',
-    row: { ...INDIVIDUAL, first_name: 'Chi\u0001ne\u0007du', address_line1: CONTROL, address_line2: COPY_SPECIALS, employer_name: "Robert'); DROP TABLE customer;--" },
+    row: {
+      ...INDIVIDUAL,
+      first_name: 'Chi\u0001ne\u0007du',
+      address_line1: CONTROL,
+      address_line2: COPY_SPECIALS,
+      employer_name: "Robert'); DROP TABLE customer;--",
+    },
     check: (d) => {
       assert.equal(d.firstName, 'Chi\u0001ne\u0007du');
       assert.equal(d.address.line1, CONTROL.trim());
@@ -108,7 +186,15 @@ const CASES: Case[] = [
   },
   {
     name: '10,000-character text fields',
-    row: { ...INDIVIDUAL, first_name: LONG_VALUE, last_name: LONG_VALUE, address_line1: LONG_VALUE, city: LONG_VALUE, occupation: LONG_VALUE, account_officer: LONG_VALUE },
+    row: {
+      ...INDIVIDUAL,
+      first_name: LONG_VALUE,
+      last_name: LONG_VALUE,
+      address_line1: LONG_VALUE,
+      city: LONG_VALUE,
+      occupation: LONG_VALUE,
+      account_officer: LONG_VALUE,
+    },
     check: (d) => {
       assert.equal(d.firstName, LONG_VALUE);
       assert.equal(d.fullName, `${LONG_VALUE} ${LONG_VALUE}`);
@@ -147,12 +233,29 @@ const CASES: Case[] = [
   {
     name: 'odd unicode',
     row: {
-      ...INDIVIDUAL, title: 'ı', first_name: 'Ade\u0301bayo', middle_name: 'Chi\u200Dnedu', last_name: 'عائشة', occupation: 'Straße',
-      address_line1: '\u202Eevil', address_line2: 'line\u2028separator', city: 'bom\uFEFFinside', state: '𝐁𝐨𝐥𝐝 𝐌𝐚𝐭𝐡', country: 'ng', postal_code: 'ＬＡＧＯＳ',
+      ...INDIVIDUAL,
+      title: 'ı',
+      first_name: 'Ade\u0301bayo',
+      middle_name: 'Chi\u200Dnedu',
+      last_name: 'عائشة',
+      occupation: 'Straße',
+      address_line1: '\u202Eevil',
+      address_line2: 'line\u2028separator',
+      city: 'bom\uFEFFinside',
+      state: '𝐁𝐨𝐥𝐝 𝐌𝐚𝐭𝐡',
+      country: 'ng',
+      postal_code: 'ＬＡＧＯＳ',
     },
     check: (d) => {
       assert.deepEqual([d.title, d.firstName, d.middleName, d.lastName, d.occupation], ['I', 'Ade\u0301bayo', 'Chi\u200Dnedu', 'عائشة', 'STRASSE']);
-      assert.deepEqual(d.address, { line1: '\u202Eevil', line2: 'line\u2028separator', city: 'bom\uFEFFinside', state: '𝐁𝐨𝐥𝐝 𝐌𝐚𝐭𝐡', country: 'NG', postalCode: 'ＬＡＧＯＳ' });
+      assert.deepEqual(d.address, {
+        line1: '\u202Eevil',
+        line2: 'line\u2028separator',
+        city: 'bom\uFEFFinside',
+        state: '𝐁𝐨𝐥𝐝 𝐌𝐚𝐭𝐡',
+        country: 'NG',
+        postalCode: 'ＬＡＧＯＳ',
+      });
     },
   },
   {
@@ -164,11 +267,8 @@ const CASES: Case[] = [
 
 async function insertRow(client: PgClient, code: number, row: Row): Promise<void> {
   const columns = EFZ_COLUMNS as readonly string[];
-  const values = columns.map((c) => (c === 'customer_code' ? code : row[c] ?? null));
-  await client.query(
-    `INSERT INTO efz_customer (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
-    values,
-  );
+  const values = columns.map((c) => (c === 'customer_code' ? code : (row[c] ?? null)));
+  await client.query(`INSERT INTO efz_customer (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, values);
 }
 
 describe('bad input: dirty and hostile data are loaded or rejected with a reason, never crash a batch, never vanish', function () {
@@ -211,14 +311,21 @@ describe('bad input: dirty and hostile data are loaded or rejected with a reason
 
     const batches = (await staging.query(`SELECT status, attempts FROM migration_batch WHERE run_id = $1`, [result.runId])).rows;
     assert.ok(batches.length >= 5);
-    assert.ok(batches.every((b) => b.status === 'DONE' && b.attempts === 1), `no batch failed or retried: ${JSON.stringify(batches)}`);
+    assert.ok(
+      batches.every((b) => b.status === 'DONE' && b.attempts === 1),
+      `no batch failed or retried: ${JSON.stringify(batches)}`,
+    );
 
-    const issues = (await staging.query(`SELECT customer_code, severity, reason, field, value, source_row FROM migration_issue WHERE run_id = $1`, [result.runId])).rows;
+    const issues = (
+      await staging.query(`SELECT customer_code, severity, reason, field, value, source_row FROM migration_issue WHERE run_id = $1`, [result.runId])
+    ).rows;
     const loaded = new Map(
-      (await destination.query(
-        `SELECT p."customerNumber" AS number, p."customerProfileData" AS data, row_to_json(c) AS customer, row_to_json(p) AS profile
+      (
+        await destination.query(
+          `SELECT p."customerNumber" AS number, p."customerProfileData" AS data, row_to_json(c) AS customer, row_to_json(p) AS profile
            FROM customer_profile p JOIN customer c USING ("customerId")`,
-      )).rows.map((r) => [Number(r.number), r]),
+        )
+      ).rows.map((r) => [Number(r.number), r]),
     );
     for (let i = 0; i < CASES.length; i++) {
       const code = i + 1;
@@ -227,16 +334,24 @@ describe('bad input: dirty and hostile data are loaded or rejected with a reason
       const rejects = mine.filter((x) => x.severity === 'REJECT');
       if (c.reject) {
         assert.equal(loaded.has(code), false, `${c.name}: not loaded`);
-        assert.deepEqual(rejects.map((r) => [r.reason, r.field]), [c.reject], `${c.name}: rejected once with its reason`);
+        assert.deepEqual(
+          rejects.map((r) => [r.reason, r.field]),
+          [c.reject],
+          `${c.name}: rejected once with its reason`,
+        );
         const original = c.row[c.reject[1]];
         assert.equal(rejects[0].value, original === undefined ? null : original, `${c.name}: the offending value is recorded as given`);
         assert.equal(rejects[0].source_row.customer_code, code);
-        for (const col of ['first_name', 'last_name', 'bvn', 'address_line1']) assert.equal(rejects[0].source_row[col], c.row[col] ?? null, `${c.name}: source_row.${col}`);
+        for (const col of ['first_name', 'last_name', 'bvn', 'address_line1'])
+          assert.equal(rejects[0].source_row[col], c.row[col] ?? null, `${c.name}: source_row.${col}`);
       } else {
         const r = loaded.get(code);
         assert.ok(r, `${c.name}: loaded`);
         assert.equal(rejects.length, 0, `${c.name}: no reject`);
-        const warnings = mine.filter((x) => x.severity === 'WARNING').map((w) => `${w.reason}:${w.field}`).sort();
+        const warnings = mine
+          .filter((x) => x.severity === 'WARNING')
+          .map((w) => `${w.reason}:${w.field}`)
+          .sort();
         assert.deepEqual(warnings, [...(c.warnings ?? [])].sort(), `${c.name}: warnings`);
         c.check?.(r.data, r.customer, r.profile);
       }
@@ -261,7 +376,10 @@ describe('bad input: dirty and hostile data are loaded or rejected with a reason
       for (const bad of [Buffer.from([0x41, 0xff, 0x42]), Buffer.from([0x41, 0xc0, 0x80])]) {
         const line = Buffer.concat([Buffer.from('90002\tIndividual\t'), bad, Buffer.from('\t2020-01-01 00:00:00+00\t2020-01-01 00:00:00+00\n')]);
         await assert.rejects(
-          pipeline(Readable.from([line]), source.query(copyFrom('COPY efz_customer (customer_code, customer_type, first_name, created_at, updated_at) FROM STDIN'))),
+          pipeline(
+            Readable.from([line]),
+            source.query(copyFrom('COPY efz_customer (customer_code, customer_type, first_name, created_at, updated_at) FROM STDIN')),
+          ),
           (err: any) => {
             assert.equal(err.code, '22021');
             assert.match(err.message, /invalid byte sequence for encoding "UTF8"/);
@@ -348,19 +466,49 @@ describe('bad configuration and arguments: one clear line, a non-zero exit, noth
   }
 
   const WORKER_CASES: [string, () => Record<string, string | undefined>, RegExp][] = [
-    ['a malformed database URL', () => ({ SOURCE_DATABASE_URL: 'postgres://migrator:S3cret@db.example:notaport/efz' }), /invalid configuration: SOURCE_DATABASE_URL: must be a URL like postgres:\/\//],
-    ['a URL of another scheme', () => ({ DESTINATION_DATABASE_URL: 'mysql://root@127.0.0.1:3306/corebank' }), /invalid configuration: DESTINATION_DATABASE_URL/],
-    ['an unknown sslmode', () => ({ SOURCE_DATABASE_URL: `${config.SOURCE_DATABASE_URL}?sslmode=requir` }), /SOURCE_DATABASE_URL: sslmode must be one of disable, prefer, require, verify-ca, verify-full, no-verify/],
+    [
+      'a malformed database URL',
+      () => ({ SOURCE_DATABASE_URL: 'postgres://migrator:S3cret@db.example:notaport/efz' }),
+      /invalid configuration: SOURCE_DATABASE_URL: must be a URL like postgres:\/\//,
+    ],
+    [
+      'a URL of another scheme',
+      () => ({ DESTINATION_DATABASE_URL: 'mysql://root@127.0.0.1:3306/corebank' }),
+      /invalid configuration: DESTINATION_DATABASE_URL/,
+    ],
+    [
+      'an unknown sslmode',
+      () => ({ SOURCE_DATABASE_URL: `${config.SOURCE_DATABASE_URL}?sslmode=requir` }),
+      /SOURCE_DATABASE_URL: sslmode must be one of disable, prefer, require, verify-ca, verify-full, no-verify/,
+    ],
     ['a batch size that is not a number', () => ({ BATCH_SIZE: 'lots' }), /invalid configuration: BATCH_SIZE/],
     ['half an mTLS pair', () => ({ TEMPORAL_TLS_CERT_PATH: '/nonexistent/client.pem' }), /TEMPORAL_TLS_KEY_PATH: mTLS needs both/],
-    ['an unreachable database', () => ({ SOURCE_DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${closedPort}/efz_source` }), /source database unreachable: .*ECONNREFUSED/],
-    ['a database that does not exist', () => ({ DESTINATION_DATABASE_URL: config.DESTINATION_DATABASE_URL.replace(/\/corebank$/, '/no_such_db') }), /destination database unreachable: database "no_such_db" does not exist/],
-    ['a destination without its tables', () => ({ DESTINATION_DATABASE_URL: emptyDestination }), /destination table public\.customer does not exist; destination table public\.customer_profile does not exist/],
+    [
+      'an unreachable database',
+      () => ({ SOURCE_DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${closedPort}/efz_source` }),
+      /source database unreachable: .*ECONNREFUSED/,
+    ],
+    [
+      'a database that does not exist',
+      () => ({ DESTINATION_DATABASE_URL: config.DESTINATION_DATABASE_URL.replace(/\/corebank$/, '/no_such_db') }),
+      /destination database unreachable: database "no_such_db" does not exist/,
+    ],
+    [
+      'a destination without its tables',
+      () => ({ DESTINATION_DATABASE_URL: emptyDestination }),
+      /destination table public\.customer does not exist; destination table public\.customer_profile does not exist/,
+    ],
     ['a missing mapping file', () => ({ MAPPING_FILE: '/nonexistent/mapping.json' }), /cannot read the file/],
-    ['a mapping file that is not JSON', () => ({ MAPPING_FILE: (fs.writeFileSync(path.join(tmp, 'broken.json'), '{ "version": 1,'), path.join(tmp, 'broken.json')) }), /not valid JSON/],
+    [
+      'a mapping file that is not JSON',
+      () => ({ MAPPING_FILE: (fs.writeFileSync(path.join(tmp, 'broken.json'), '{ "version": 1,'), path.join(tmp, 'broken.json')) }),
+      /not valid JSON/,
+    ],
     [
       'a mapping that reads an unknown source column',
-      () => ({ MAPPING_FILE: writeMapping('unknown-column.json', (d) => (d.source.columns.push('no_such_column'), (d.fields.city.source = 'no_such_column'))) }),
+      () => ({
+        MAPPING_FILE: writeMapping('unknown-column.json', (d) => (d.source.columns.push('no_such_column'), (d.fields.city.source = 'no_such_column'))),
+      }),
       /source table public\.efz_customer has no column\(s\) no_such_column named by the mapping/,
     ],
     [
@@ -370,7 +518,12 @@ describe('bad configuration and arguments: one clear line, a non-zero exit, noth
     ],
     [
       'a mapping that writes an unknown destination column',
-      () => ({ MAPPING_FILE: writeMapping('unknown-dest-column.json', (d) => (d.destination.customer.columns.push('shoeSize'), (d.rows.customer.shoeSize = { const: 42 }))) }),
+      () => ({
+        MAPPING_FILE: writeMapping(
+          'unknown-dest-column.json',
+          (d) => (d.destination.customer.columns.push('shoeSize'), (d.rows.customer.shoeSize = { const: 42 })),
+        ),
+      }),
       /destination table public\.customer has no column\(s\) shoeSize named by the mapping/,
     ],
     ['an unreachable Temporal', () => ({ TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}` }), /cannot reach Temporal at 127\.0\.0\.1:\d+: /],
@@ -387,7 +540,11 @@ describe('bad configuration and arguments: one clear line, a non-zero exit, noth
     const hostile: [string, (d: any) => void, RegExp][] = [
       ['table.json', (d) => (d.source.table = 'efz_customer; DROP TABLE customer'), /source\.table.*must be an SQL identifier/],
       ['schema.json', (d) => (d.destination.schema = 'public"; DROP TABLE customer_profile; --'), /destination\.schema.*must be an SQL identifier/],
-      ['column.json', (d) => (d.destination.customer.columns[1] = 'tenantId" = NULL; DROP TABLE customer; --'), /destination\.customer\.columns\[1\].*must be an SQL identifier/],
+      [
+        'column.json',
+        (d) => (d.destination.customer.columns[1] = 'tenantId" = NULL; DROP TABLE customer; --'),
+        /destination\.customer\.columns\[1\].*must be an SQL identifier/,
+      ],
       ['key.json', (d) => (d.source.key = 'customer_code) OR (1=1'), /source\.key.*must be an SQL identifier/],
     ];
     for (const [name, edit, expected] of hostile) {
@@ -396,7 +553,10 @@ describe('bad configuration and arguments: one clear line, a non-zero exit, noth
       assert.equal(line.kind, 'MappingConfigError');
     }
     const tables = await adminQuery(servers.urls.destination, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
-    assert.deepEqual(tables.map((t) => t.tablename), ['customer', 'customer_profile']);
+    assert.deepEqual(
+      tables.map((t) => t.tablename),
+      ['customer', 'customer_profile'],
+    );
   });
 
   /** The CLI: exit code, and exactly one line on stderr that starts with `prefix`. */

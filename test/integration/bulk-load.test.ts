@@ -48,22 +48,31 @@ describe('the bulk path: keys dropped for the first load and rebuilt whatever en
   const keysNow = () => readKeys(destination, 'public', TABLES);
   const emptyDestination = () => destination.query('TRUNCATE customer_profile, customer');
   const runOf = async (workflowId: string) =>
-    (await staging.query(
-      `SELECT r.run_id, r.status, r.error, r.load_path, b.state AS keys_state, b.error AS keys_error
+    (
+      await staging.query(
+        `SELECT r.run_id, r.status, r.error, r.load_path, b.state AS keys_state, b.error AS keys_error
        FROM migration_run r LEFT JOIN migration_bulk_load b USING (run_id) WHERE r.workflow_id = $1 ORDER BY r.run_id DESC LIMIT 1`,
-      [workflowId],
-    )).rows[0];
+        [workflowId],
+      )
+    ).rows[0];
   /** Waits until the run loads with keys dropped and at least `done` batches committed. */
   const midBulkLoad = (workflowId: string, done = 2) =>
-    until(`${workflowId} in the middle of its bulk load`, async () => {
-      const r = (await staging.query(
-        `SELECT b.state, (SELECT count(*)::int FROM migration_batch x WHERE x.run_id = r.run_id AND x.status = 'DONE') AS done,
+    until(
+      `${workflowId} in the middle of its bulk load`,
+      async () => {
+        const r = (
+          await staging.query(
+            `SELECT b.state, (SELECT count(*)::int FROM migration_batch x WHERE x.run_id = r.run_id AND x.status = 'DONE') AS done,
                 (SELECT count(*)::int FROM migration_batch x WHERE x.run_id = r.run_id) AS total
          FROM migration_run r JOIN migration_bulk_load b USING (run_id) WHERE r.workflow_id = $1`,
-        [workflowId],
-      )).rows[0];
-      return r && r.state === 'DROPPED' && r.done >= done && r.done < r.total ? r : undefined;
-    }, 120_000, 50);
+            [workflowId],
+          )
+        ).rows[0];
+        return r && r.state === 'DROPPED' && r.done >= done && r.done < r.total ? r : undefined;
+      },
+      120_000,
+      50,
+    );
 
   /** Empty tables, slow destination inserts (a batch takes a third of a second), a worker, a run in the middle of its bulk load. */
   const midBulkLoadRun = async () => {
@@ -114,7 +123,10 @@ describe('the bulk path: keys dropped for the first load and rebuilt whatever en
     assert.deepEqual(await keysNow(), keysBefore, 'primary, unique and foreign keys exactly as the catalog had them');
     assert.deepEqual(await destinationDigest(destination), reference, 'both tables, every column, as the upsert path wrote them');
     const report = await runCli(config, ['report', handle.workflowId]);
-    assert.match(report.stdout, /load path: bulk \(both destination tables were empty: 5 key\(s\) dropped, rebuilt after the load\); keys rebuilt and verified at /);
+    assert.match(
+      report.stdout,
+      /load path: bulk \(both destination tables were empty: 5 key\(s\) dropped, rebuilt after the load\); keys rebuilt and verified at /,
+    );
     assert.match(report.stdout, /sign-off: READY/);
 
     // Into tables that hold rows: the upsert path, and the report says why.
@@ -195,11 +207,19 @@ describe('the bulk path: keys dropped for the first load and rebuilt whatever en
     const w = await worker(config);
     const bulk = createBulkLoad({ pools: w.pools, mapping: w.mapping, config });
     // A run that holds its pipeline's lock, as beginRun leaves it (the fence checks the lock).
-    const runId = Number((await staging.query(
-      `INSERT INTO migration_run (pipeline, workflow_id, temporal_run_id, mode, run_date) VALUES ($1, $2, $2, 'full', current_date) RETURNING run_id`,
-      [config.PIPELINE, `lost-prepare-${counter}`],
-    )).rows[0].run_id);
-    await staging.query(`INSERT INTO migration_lock (pipeline, workflow_id, temporal_run_id, run_id) VALUES ($1, $2, $2, $3)`, [config.PIPELINE, `lost-prepare-${counter}`, runId]);
+    const runId = Number(
+      (
+        await staging.query(
+          `INSERT INTO migration_run (pipeline, workflow_id, temporal_run_id, mode, run_date) VALUES ($1, $2, $2, 'full', current_date) RETURNING run_id`,
+          [config.PIPELINE, `lost-prepare-${counter}`],
+        )
+      ).rows[0].run_id,
+    );
+    await staging.query(`INSERT INTO migration_lock (pipeline, workflow_id, temporal_run_id, run_id) VALUES ($1, $2, $2, $3)`, [
+      config.PIPELINE,
+      `lost-prepare-${counter}`,
+      runId,
+    ]);
     try {
       assert.equal((await bulk.prepareLoadPath({ runId })).path, 'bulk');
       assert.equal((await keysNow()).length, 0);
@@ -247,7 +267,10 @@ describe('the bulk path: keys dropped for the first load and rebuilt whatever en
     const report = await runCli(config, ['report', handle.workflowId]);
     assert.match(report.stdout, /repair-constraints/);
 
-    await destination.query(`DELETE FROM customer_profile p WHERE "customerNumber" = $1 AND NOT EXISTS (SELECT 1 FROM customer c WHERE c."customerId" = p."customerId")`, [taken]);
+    await destination.query(
+      `DELETE FROM customer_profile p WHERE "customerNumber" = $1 AND NOT EXISTS (SELECT 1 FROM customer c WHERE c."customerId" = p."customerId")`,
+      [taken],
+    );
     const repaired = await runCli(config, ['repair-constraints', handle.workflowId]);
     assert.equal(repaired.code, 0, repaired.stderr + repaired.stdout);
     assert.deepEqual(await keysNow(), keysBefore);

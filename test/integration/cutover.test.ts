@@ -62,7 +62,6 @@ export function parseCsv(text: string): string[][] {
   return records;
 }
 
-
 /** Polls `probe` (a probe that throws counts as not ready yet) until it answers, or fails after timeoutMs. */
 const waitFor = <T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> =>
   until<T>(what, () => probe().catch(() => null), timeoutMs, 150);
@@ -81,7 +80,10 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
   /** Runs the real CLI (dist/client/main.js) as an operator would. */
   const cli = async (...args: string[]): Promise<CliResult> => {
     const result = await runCli(config, args);
-    if (SHOW) process.stdout.write(`\n$ migrate ${args.join(' ')}   (exit ${result.code})\n${args.includes('--json') ? result.stdout.slice(0, 600) : result.stdout}${result.stderr}`);
+    if (SHOW)
+      process.stdout.write(
+        `\n$ migrate ${args.join(' ')}   (exit ${result.code})\n${args.includes('--json') ? result.stdout.slice(0, 600) : result.stdout}${result.stderr}`,
+      );
     return result;
   };
 
@@ -113,13 +115,15 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
   const unblock = () => destination.query(`DROP TRIGGER IF EXISTS test_refuse_customer ON customer`);
   /** A loaded (never rejected) code with its customerId, inside the given code range. */
   const loadedCode = async (lo: number, hi: number): Promise<{ code: number; id: string }> => {
-    const row = (await staging.query(
-      `SELECT u.customer_code AS code, u."customerId"::text AS id FROM customer_uuids u
+    const row = (
+      await staging.query(
+        `SELECT u.customer_code AS code, u."customerId"::text AS id FROM customer_uuids u
        WHERE u.customer_code BETWEEN $1 AND $2
          AND NOT EXISTS (SELECT 1 FROM migration_issue i WHERE i.customer_code = u.customer_code AND i.severity = 'REJECT')
        ORDER BY u.customer_code LIMIT 1`,
-      [lo, hi],
-    )).rows[0];
+        [lo, hi],
+      )
+    ).rows[0];
     assert.ok(row, `a loaded code between ${lo} and ${hi} (customer_uuids is filled by an earlier run)`);
     return { code: Number(row.code), id: row.id };
   };
@@ -148,7 +152,10 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
 
   it('reports live progress (query, status, UI details, search attributes) that ends equal to the reconciliation', async () => {
     // Slow both ends a little (a pause per extracted chunk and per loaded batch) so that polling sees the run move.
-    for (const [db, table] of [[staging, 'stg_customer'], [destination, 'customer']] as const) {
+    for (const [db, table] of [
+      [staging, 'stg_customer'],
+      [destination, 'customer'],
+    ] as const) {
       await db.query(`CREATE OR REPLACE FUNCTION test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END $$`);
       await db.query(`CREATE TRIGGER test_slow AFTER INSERT ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION test_slow()`);
     }
@@ -166,7 +173,7 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       let rateSeen = false;
       let etaSeen = false;
       // Sample until the run ends, then once more: the last sample sees the finished run.
-      for (let last = false; !last; ) {
+      for (let last = false; !last;) {
         last = done;
         const view = await readStatus({ client: servers.temporal.client, staging }, handle.workflowId).catch(() => null);
         const p = view?.progress;
@@ -197,7 +204,11 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       assert.equal(r.status, 'COMPLETED');
       assert.ok(r.reconciliation?.ok);
 
-      assert.deepEqual(phases.filter((ph) => ['extracting', 'loading', 'finished'].includes(ph)), ['extracting', 'loading', 'finished'], `phases seen: ${phases.join(' → ')}`);
+      assert.deepEqual(
+        phases.filter((ph) => ['extracting', 'loading', 'finished'].includes(ph)),
+        ['extracting', 'loading', 'finished'],
+        `phases seen: ${phases.join(' → ')}`,
+      );
       assert.ok(extractedMidway > 0, 'status showed rows extracted while the extraction was still running (staging rows_extracted)');
       assert.ok(heartbeatRows > 0, 'the extract activity heartbeats its rows read (visible in the UI under Pending Activities)');
       assert.ok(processedMidway > 0, 'the loaded + rejected count grew during loading');
@@ -296,7 +307,10 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
     assert.deepEqual(r.failedBatches, []);
     assert.equal(r.batches.done, BATCHES);
     assert.equal(r.counts.loaded + r.counts.rejected, ROWS);
-    assert.deepEqual(r.decisions.map((d) => [d.action, d.via, d.batches]), [['retry', 'update', [failedNo]]]);
+    assert.deepEqual(
+      r.decisions.map((d) => [d.action, d.via, d.batches]),
+      [['retry', 'update', [failedNo]]],
+    );
     const retried = await batchRow(runNumber, failedNo);
     assert.equal(retried.status, 'DONE');
     assert.equal(retried.attempts, 4, 'three failed attempts and the successful retry');
@@ -326,13 +340,19 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       const handle = await start({ mode: 'full', loadAttempts: 2 });
       const waiting = await waitForPhase(handle, 'awaiting-decision');
       const failedNo = await batchOfCode(waiting.runId!, blocked.code);
-      assert.deepEqual(waiting.failedBatches.map((f) => [f.batchNo, f.attempts]), [[failedNo, 2]]);
+      assert.deepEqual(
+        waiting.failedBatches.map((f) => [f.batchNo, f.attempts]),
+        [[failedNo, 2]],
+      );
       const answer = await cli('accept-failures', handle.workflowId, '--json');
       assert.equal(answer.code, 0, answer.stderr);
       assert.deepEqual(answer.json, { runId: handle.workflowId, accepted: [failedNo] });
       const r = await handle.result();
       assert.equal(r.status, 'COMPLETED_WITH_FAILURES');
-      assert.deepEqual(r.failedBatches.map((f) => f.batchNo), [failedNo]);
+      assert.deepEqual(
+        r.failedBatches.map((f) => f.batchNo),
+        [failedNo],
+      );
       assert.equal(r.batches.done, BATCHES - 1);
       assert.equal(r.reconciliation?.ok, false);
       const notDone = r.reconciliation!.checks.find((c) => c.name === 'all_batches_done')!;
@@ -349,7 +369,10 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       assert.equal(report.code, 0, report.stderr);
       assert.equal(report.json.signOff.ready, false);
       assert.equal(report.json.batches.failed, 1);
-      assert.deepEqual(report.json.batches.failedBatches.map((f: { batchNo: number }) => f.batchNo), [failedNo]);
+      assert.deepEqual(
+        report.json.batches.failedBatches.map((f: { batchNo: number }) => f.batchNo),
+        [failedNo],
+      );
       // The decision is final: the run is over.
       const late = await cli('retry', handle.workflowId, '--json');
       assert.equal(late.code, 2);
@@ -370,7 +393,10 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       assert.equal(waiting.failedBatches[0].attempts, 2);
       await handle.signal('retryFailedBatchesSignal', {});
       const again = await waitForPhase(handle, 'awaiting-decision', (p) => p.decisions.length === 1 && p.failedBatches[0]?.attempts === 4);
-      assert.deepEqual(again.decisions.map((d) => [d.action, d.via]), [['retry', 'signal']]);
+      assert.deepEqual(
+        again.decisions.map((d) => [d.action, d.via]),
+        [['retry', 'signal']],
+      );
       assert.equal((await batchRow(again.runId!, failedNo)).attempts, 4);
 
       const answer = await cli('abort', handle.workflowId, '--reason', 'cutover postponed', '--json');
@@ -379,7 +405,10 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       const r = await handle.result();
       assert.equal(r.status, 'ABORTED');
       assert.match(r.error ?? '', /cutover postponed/);
-      assert.deepEqual(r.decisions.map((d) => d.action), ['retry', 'abort']);
+      assert.deepEqual(
+        r.decisions.map((d) => d.action),
+        ['retry', 'abort'],
+      );
       const run = await runRow(r.runId!);
       assert.equal(run.status, 'ABORTED');
       assert.match(run.error, /cutover postponed/);
@@ -401,7 +430,10 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       const waiting = await waitForPhase(handle, 'awaiting-decision');
       assert.equal(waiting.failedBatches[0].attempts, 1);
       assert.ok(waiting.decisionDeadline, 'the wait shows its deadline');
-      const failure = await handle.result().then(() => null, (err: unknown) => err);
+      const failure = await handle.result().then(
+        () => null,
+        (err: unknown) => err,
+      );
       assert.ok(failure instanceof WorkflowFailedError, String(failure));
       assert.ok(failure.cause instanceof ApplicationFailure);
       assert.equal(failure.cause.type, 'DecisionTimeout');
@@ -416,7 +448,10 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
     }
     // From the UI or a schedule the input is not checked by the CLI: the workflow refuses it itself.
     const bad = await start({ mode: 'full', parallelism: 0, decisionTimeout: 'soon' } as MigrationInput);
-    const refused = await bad.result().then(() => null, (err: unknown) => err);
+    const refused = await bad.result().then(
+      () => null,
+      (err: unknown) => err,
+    );
     assert.ok(refused instanceof WorkflowFailedError && refused.cause instanceof ApplicationFailure, String(refused));
     assert.equal(refused.cause.type, 'ConfigError');
     assert.match(refused.cause.message, /parallelism must be a whole number of at least 1, not 0; decisionTimeout must be a duration/);
@@ -459,13 +494,25 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
     assert.equal(j.signOff.ready, true, JSON.stringify(j.signOff));
     assert.equal(j.rejects, r.counts.rejected);
     const rejectIssues = j.issues.filter((i: { severity: string }) => i.severity === 'REJECT');
-    assert.equal(rejectIssues.reduce((n: number, i: { count: number }) => n + i.count, 0), r.counts.rejected);
+    assert.equal(
+      rejectIssues.reduce((n: number, i: { count: number }) => n + i.count, 0),
+      r.counts.rejected,
+    );
     for (const i of j.issues) assert.ok(i.examples.length >= 1 && i.examples.length <= 5 && i.reason);
     assert.ok(rejectIssues.some((i: { reason: string }) => i.reason === 'INVALID_BVN'));
     const types = Object.values(j.byType as Record<string, { staged: number; loaded: number; rejected: number }>);
-    assert.equal(types.reduce((n, t) => n + t.staged, 0), ROWS);
-    assert.equal(types.reduce((n, t) => n + t.rejected, 0), r.counts.rejected);
-    assert.deepEqual(j.reconciliation.checks.map((c: { ok: boolean }) => c.ok), j.reconciliation.checks.map(() => true));
+    assert.equal(
+      types.reduce((n, t) => n + t.staged, 0),
+      ROWS,
+    );
+    assert.equal(
+      types.reduce((n, t) => n + t.rejected, 0),
+      r.counts.rejected,
+    );
+    assert.deepEqual(
+      j.reconciliation.checks.map((c: { ok: boolean }) => c.ok),
+      j.reconciliation.checks.map(() => true),
+    );
     assert.equal(j.batches.total, BATCHES);
     assert.equal(j.batches.done, BATCHES);
     assert.equal(j.batches.attempts, BATCHES);
@@ -489,8 +536,13 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
       for (const rec of records) assert.equal(rec.length, header.length, `a record of 7 fields: ${JSON.stringify(rec)}`);
       const codes = records.map((rec) => Number(rec[0]));
       assert.equal(new Set(codes).size, codes.length, 'one reject per code');
-      const expected = (await staging.query(`SELECT customer_code, reason FROM migration_issue WHERE run_id = $1 AND severity = 'REJECT' ORDER BY 1`, [r.runId])).rows;
-      assert.deepEqual(records.map((rec) => [Number(rec[0]), rec[2]]), expected.map((e) => [e.customer_code, e.reason]));
+      const expected = (
+        await staging.query(`SELECT customer_code, reason FROM migration_issue WHERE run_id = $1 AND severity = 'REJECT' ORDER BY 1`, [r.runId])
+      ).rows;
+      assert.deepEqual(
+        records.map((rec) => [Number(rec[0]), rec[2]]),
+        expected.map((e) => [e.customer_code, e.reason]),
+      );
       for (const code of trickyCodes) {
         const rec = records.find((x) => Number(x[0]) === code);
         assert.ok(rec, `code ${code} (a bvn with a comma, quotes and a newline) is rejected`);
@@ -517,8 +569,16 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
     );
     const countAll = async () => {
       const counts: Record<string, number> = {};
-      for (const [name, db] of [['source', source], ['staging', staging], ['destination', destination]] as const) {
-        const tables = (await db.query(`SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`)).rows;
+      for (const [name, db] of [
+        ['source', source],
+        ['staging', staging],
+        ['destination', destination],
+      ] as const) {
+        const tables = (
+          await db.query(
+            `SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+          )
+        ).rows;
         for (const { t } of tables) counts[`${name}:${t}`] = (await db.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n;
       }
       return counts;
@@ -533,7 +593,10 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
     const p = sample.json;
     assert.equal(p.from, 'staging');
     assert.equal(p.wroteNothing, true);
-    assert.deepEqual(p.rows.map((x: { code: number }) => x.code), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(
+      p.rows.map((x: { code: number }) => x.code),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
     assert.equal(p.summary.rows, 8);
     assert.equal(p.summary.load + p.summary.reject, 8);
     assert.equal(p.summary.placeholderIds, 0);
@@ -546,18 +609,26 @@ describe('cutover control: progress, failed batches, decisions, threshold, repor
         assert.deepEqual(row.customer, JSON.parse(JSON.stringify(c)), `customer of code ${row.code}`);
         assert.deepEqual(row.profile, JSON.parse(JSON.stringify(pr)), `customer_profile of code ${row.code}`);
       } else {
-        const issue = (await staging.query(`SELECT reason, field FROM migration_issue WHERE run_id = $1 AND customer_code = $2 AND severity = 'REJECT'`, [lastRun, row.code])).rows[0];
+        const issue = (
+          await staging.query(`SELECT reason, field FROM migration_issue WHERE run_id = $1 AND customer_code = $2 AND severity = 'REJECT'`, [lastRun, row.code])
+        ).rows[0];
         assert.deepEqual([row.reject.reason, row.reject.field], [issue.reason, issue.field], `reject of code ${row.code}`);
       }
     }
-    assert.equal(p.issues.filter((i: { severity: string }) => i.severity === 'REJECT').reduce((n: number, i: { count: number }) => n + i.count, 0), p.summary.reject);
+    assert.equal(
+      p.issues.filter((i: { severity: string }) => i.severity === 'REJECT').reduce((n: number, i: { count: number }) => n + i.count, 0),
+      p.summary.reject,
+    );
 
     const fromSource = await cli('preview', '--source', '--codes', `${model.code},99999,123456`, '--json');
     assert.equal(fromSource.code, 0, fromSource.stderr);
     const s = fromSource.json;
     assert.equal(s.from, 'source');
     assert.deepEqual(s.notFound, [123456]);
-    assert.deepEqual(s.rows.map((x: { code: number }) => x.code), [model.code, 99999]);
+    assert.deepEqual(
+      s.rows.map((x: { code: number }) => x.code),
+      [model.code, 99999],
+    );
     const [known, fresh] = s.rows;
     assert.equal(known.placeholderIds, false);
     assert.equal(known.customer.customerId, model.id);

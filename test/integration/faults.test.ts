@@ -100,22 +100,29 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
   }
 
   async function batchRows(workflowId: string) {
-    return (await staging.query(
-      `SELECT b.batch_no, b.status, b.attempts FROM migration_batch b JOIN migration_run r USING (run_id)
+    return (
+      await staging.query(
+        `SELECT b.batch_no, b.status, b.attempts FROM migration_batch b JOIN migration_run r USING (run_id)
         WHERE r.workflow_id = $1 ORDER BY b.batch_no`,
-      [workflowId],
-    )).rows as { batch_no: number; status: string; attempts: number }[];
+        [workflowId],
+      )
+    ).rows as { batch_no: number; status: string; attempts: number }[];
   }
 
   /** Waits until the run is loading with at least `done` batches DONE and some still to do. */
   async function midLoad(workflowId: string, done = 2) {
-    return until(`${workflowId} in the middle of its load`, async () => {
-      const rows = await batchRows(workflowId);
-      const finished = rows.filter((b) => b.status === 'DONE').length;
-      // …and a batch being loaded right now (not the gap between one batch's end and the next's start).
-      const loading = rows.some((b) => b.status !== 'DONE' && b.attempts > 0);
-      return rows.length && finished >= done && finished < rows.length && loading ? rows : undefined;
-    }, 120_000, 100);
+    return until(
+      `${workflowId} in the middle of its load`,
+      async () => {
+        const rows = await batchRows(workflowId);
+        const finished = rows.filter((b) => b.status === 'DONE').length;
+        // …and a batch being loaded right now (not the gap between one batch's end and the next's start).
+        const loading = rows.some((b) => b.status !== 'DONE' && b.attempts > 0);
+        return rows.length && finished >= done && finished < rows.length && loading ? rows : undefined;
+      },
+      120_000,
+      100,
+    );
   }
 
   /** The destination equals the clean run's, and the run's own records add up. */
@@ -128,12 +135,14 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     assert.deepEqual(await destinationDigest(destination), reference, 'both destination tables, every column, equal to the clean run');
     const batches = await batchRows(workflowId);
     assert.ok(batches.length === ROWS / BATCH && batches.every((b) => b.status === 'DONE'), JSON.stringify(batches));
-    const issues = (await staging.query(
-      `SELECT count(*)::int AS n, count(DISTINCT (customer_code, severity, reason, field))::int AS distinct_n,
+    const issues = (
+      await staging.query(
+        `SELECT count(*)::int AS n, count(DISTINCT (customer_code, severity, reason, field))::int AS distinct_n,
               count(*) FILTER (WHERE severity = 'REJECT')::int AS rejects
          FROM migration_issue i JOIN migration_run r USING (run_id) WHERE r.workflow_id = $1`,
-      [workflowId],
-    )).rows[0];
+        [workflowId],
+      )
+    ).rows[0];
     assert.equal(issues.n, issues.distinct_n, 'no reject or warning recorded twice');
     assert.equal(issues.rejects, result.counts.rejected);
     return batches;
@@ -199,7 +208,10 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     for (const b of inFlight) assert.ok(batches.find((x) => x.batch_no === b)!.attempts >= 2, `batch ${b} was retried`);
     const { started } = await activityOutcomes(servers.temporal.client, handle.workflowId);
     const identities = new Set(started.filter((s) => s.type === 'loadBatch').map((s) => s.identity));
-    assert.ok([...identities].some((i) => i.startsWith(`${first.pid}@`)) && [...identities].some((i) => i.startsWith(`${second.pid}@`)), [...identities].join(', '));
+    assert.ok(
+      [...identities].some((i) => i.startsWith(`${first.pid}@`)) && [...identities].some((i) => i.startsWith(`${second.pid}@`)),
+      [...identities].join(', '),
+    );
   });
 
   it('two workers share the task queue and one is SIGKILLed mid-run: the other finishes the run', async () => {
@@ -214,7 +226,10 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     const holders = pending.map((p) => p.lastWorkerIdentity ?? '').filter(Boolean);
     const victim = holders.some((h) => h.startsWith(`${a.pid}@`)) ? a : b;
     const survivor = victim === a ? b : a;
-    assert.ok(holders.some((h) => h.startsWith(`${victim.pid}@`)), `the victim holds a batch: ${holders.join(', ')}`);
+    assert.ok(
+      holders.some((h) => h.startsWith(`${victim.pid}@`)),
+      `the victim holds a batch: ${holders.join(', ')}`,
+    );
     await victim.kill('SIGKILL');
     const killedAt = Date.now();
     await fastInserts(servers.urls.destination, 'customer');
@@ -226,7 +241,10 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     // Server and test share one clock: every batch started after the kill is the survivor's.
     const after = started.filter((s) => s.eventTime > killedAt && s.type === 'loadBatch');
     assert.ok(after.length > 0 && after.every((s) => s.identity.startsWith(`${survivor.pid}@`)), JSON.stringify(after));
-    assert.ok(started.some((s) => s.type === 'loadBatch' && s.attempt >= 2 && s.identity.startsWith(`${survivor.pid}@`)), 'the survivor took over the dead worker\'s batch');
+    assert.ok(
+      started.some((s) => s.type === 'loadBatch' && s.attempt >= 2 && s.identity.startsWith(`${survivor.pid}@`)),
+      "the survivor took over the dead worker's batch",
+    );
   });
 
   it('the Temporal server is stopped mid-run and started again on its persistent database: the run resumes and completes', async () => {
@@ -255,7 +273,10 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
       const result: MigrationResult = await client.workflow.getHandle(handle.workflowId).result();
       await assertLikeCleanRun(result, handle.workflowId);
       assert.ok(w.alive, 'the same worker process finished the run');
-      assert.ok(downAt.some((b) => b.status !== 'DONE'), 'the server went down with batches still to load');
+      assert.ok(
+        downAt.some((b) => b.status !== 'DONE'),
+        'the server went down with batches still to load',
+      );
     } finally {
       await connection?.close().catch(() => undefined);
       await temporal.stop();
@@ -272,13 +293,18 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     let terminated = 0;
     for (let round = 0; round < 3; round++) {
       // Mid-batch: a destination transaction of the worker is inside its upsert (the pg_sleep).
-      await until('a batch inside its destination transaction', async () => {
-        const rows = await adminQuery(
-          servers.postgres.adminUrl,
-          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'customer-migration:destination' AND wait_event = 'PgSleep'`,
-        );
-        return rows.length > 0;
-      }, 60_000, 50);
+      await until(
+        'a batch inside its destination transaction',
+        async () => {
+          const rows = await adminQuery(
+            servers.postgres.adminUrl,
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'customer-migration:destination' AND wait_event = 'PgSleep'`,
+          );
+          return rows.length > 0;
+        },
+        60_000,
+        50,
+      );
       terminated += await terminateServiceConnections(servers.postgres.adminUrl);
       await sleep(1_500);
     }
@@ -286,10 +312,16 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     const result: MigrationResult = await handle.result();
     const batches = await assertLikeCleanRun(result, handle.workflowId);
     assert.ok(terminated >= 3, `connections terminated: ${terminated}`);
-    assert.ok(batches.some((b) => b.attempts >= 2), `some batch was retried: ${JSON.stringify(batches)}`);
+    assert.ok(
+      batches.some((b) => b.attempts >= 2),
+      `some batch was retried: ${JSON.stringify(batches)}`,
+    );
     assert.ok(w.alive, 'terminated connections do not crash the worker process');
     const failures = w.logLines().filter((l) => l.msg === 'activity attempt failed');
-    assert.ok(failures.some((l) => l.activity === 'loadBatch' && l.retryable === true && typeof l.batchNo === 'number'), JSON.stringify(failures.slice(0, 3)));
+    assert.ok(
+      failures.some((l) => l.activity === 'loadBatch' && l.retryable === true && typeof l.batchNo === 'number'),
+      JSON.stringify(failures.slice(0, 3)),
+    );
   });
 
   it('the destination refuses connections for a while, then returns: retries with backoff carry the run through', async () => {
@@ -305,7 +337,10 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     await fastInserts(servers.urls.destination, 'customer');
     const result: MigrationResult = await handle.result();
     const batches = await assertLikeCleanRun(result, handle.workflowId);
-    assert.ok(batches.some((b) => b.attempts >= 2), JSON.stringify(batches));
+    assert.ok(
+      batches.some((b) => b.attempts >= 2),
+      JSON.stringify(batches),
+    );
     const refused = w.logLines().filter((l) => l.msg === 'activity attempt failed' && JSON.stringify(l.error).includes('55000'));
     assert.ok(refused.length > 0, 'the refusals were seen (SQLSTATE 55000) and retried');
     assert.ok(refused.every((l) => l.retryable === true));
@@ -319,20 +354,34 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     const handle = await start(servers.temporal.client, config, { loadAttempts: 2 });
     await midLoad(handle.workflowId, 1);
     await setConnectionsAllowed(servers.postgres.adminUrl, 'corebank', false);
-    const waiting = await until('the run to wait for a decision on its failed batches', async () => {
-      const p = await handle.query(progressQuery).catch(() => undefined);
-      return p?.phase === 'awaiting-decision' ? p : undefined;
-    }, 120_000, 250);
+    const waiting = await until(
+      'the run to wait for a decision on its failed batches',
+      async () => {
+        const p = await handle.query(progressQuery).catch(() => undefined);
+        return p?.phase === 'awaiting-decision' ? p : undefined;
+      },
+      120_000,
+      250,
+    );
     assert.ok(waiting.failedBatches.length > 0);
     const failedRows = (await batchRows(handle.workflowId)).filter((b) => b.status === 'FAILED');
-    assert.deepEqual(failedRows.map((b) => b.batch_no).sort((x, y) => x - y), waiting.failedBatches.map((f) => f.batchNo).sort((x, y) => x - y));
-    assert.ok(waiting.failedBatches.every((f) => /not currently accepting connections/.test(f.error)), JSON.stringify(waiting.failedBatches));
+    assert.deepEqual(
+      failedRows.map((b) => b.batch_no).sort((x, y) => x - y),
+      waiting.failedBatches.map((f) => f.batchNo).sort((x, y) => x - y),
+    );
+    assert.ok(
+      waiting.failedBatches.every((f) => /not currently accepting connections/.test(f.error)),
+      JSON.stringify(waiting.failedBatches),
+    );
 
     await setConnectionsAllowed(servers.postgres.adminUrl, 'corebank', true);
     await fastInserts(servers.urls.destination, 'customer');
     const retried = await runCli(env, ['retry', handle.workflowId, '--json']);
     assert.equal(retried.code, 0, retried.stderr);
-    assert.deepEqual(JSON.parse(retried.stdout).scheduled.sort((x: number, y: number) => x - y), failedRows.map((b) => b.batch_no).sort((x, y) => x - y));
+    assert.deepEqual(
+      JSON.parse(retried.stdout).scheduled.sort((x: number, y: number) => x - y),
+      failedRows.map((b) => b.batch_no).sort((x, y) => x - y),
+    );
     const result: MigrationResult = await handle.result();
     await assertLikeCleanRun(result, handle.workflowId);
   });
@@ -357,10 +406,15 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     await slowInserts(servers.urls.staging, 'stg_customer', 0.25); // ~5 s for 20 chunks
     const w = await worker(env);
     const handle = await start(servers.temporal.client, config);
-    const cut = await until('the extraction half-way', async () => {
-      const r = (await staging.query(`SELECT rows_extracted FROM migration_run WHERE workflow_id = $1`, [handle.workflowId])).rows[0];
-      return r && Number(r.rows_extracted) >= 6 * CHUNK ? Number(r.rows_extracted) : undefined;
-    }, 60_000, 50);
+    const cut = await until(
+      'the extraction half-way',
+      async () => {
+        const r = (await staging.query(`SELECT rows_extracted FROM migration_run WHERE workflow_id = $1`, [handle.workflowId])).rows[0];
+        return r && Number(r.rows_extracted) >= 6 * CHUNK ? Number(r.rows_extracted) : undefined;
+      },
+      60_000,
+      50,
+    );
     assert.ok(cut < ROWS);
     const terminated = await terminateServiceConnections(servers.postgres.adminUrl, ['source', 'staging']);
     assert.ok(terminated > 0);
@@ -370,25 +424,34 @@ describe('faults: the run survives crashes and outages and loses nothing (real p
     await assertLikeCleanRun(result, handle.workflowId);
     assert.equal(result.counts.extracted, ROWS, 'rows read, counted across both attempts, equal the source once');
     const { started, completed } = await activityOutcomes(servers.temporal.client, handle.workflowId);
-    assert.ok(started.some((s) => s.type === 'extract' && s.attempt >= 2), 'the extraction was retried');
+    assert.ok(
+      started.some((s) => s.type === 'extract' && s.attempt >= 2),
+      'the extraction was retried',
+    );
     const extracted = completed.find((c) => c.type === 'extract')!.result;
     assert.ok(extracted.resumedFromCursor >= cut - CHUNK, `resumed from key ${extracted.resumedFromCursor}, the cut was at ${cut} rows`);
     assert.equal(extracted.rowsRead, ROWS);
     const run = (await staging.query(`SELECT rows_extracted, rows_staged FROM migration_run WHERE workflow_id = $1`, [handle.workflowId])).rows[0];
     assert.equal(Number(run.rows_extracted), ROWS);
     assert.equal(Number(run.rows_staged), ROWS);
-    const counts = (await adminQuery(
-      servers.urls.staging,
-      `SELECT (SELECT last_value FROM test_extract_inserts) AS ins, (SELECT is_called FROM test_extract_inserts) AS ins_called,
+    const counts = (
+      await adminQuery(
+        servers.urls.staging,
+        `SELECT (SELECT last_value FROM test_extract_inserts) AS ins, (SELECT is_called FROM test_extract_inserts) AS ins_called,
               (SELECT is_called FROM test_extract_updates) AS upd_called`,
-    ))[0];
+      )
+    )[0];
     assert.equal(counts.upd_called, false, 'no row was extracted twice (no upsert ever updated a staged row)');
     assert.ok(Number(counts.ins) >= ROWS && Number(counts.ins) <= ROWS + CHUNK, `inserts ${counts.ins}: every row once, plus at most the interrupted chunk`);
     const resumes = w.logLines().filter((l) => l.msg === 'extraction resumes from its heartbeat cursor');
-    assert.ok(resumes.some((l) => l.cursor === extracted.resumedFromCursor), JSON.stringify({ resumes, extracted }));
+    assert.ok(
+      resumes.some((l) => l.cursor === extracted.resumedFromCursor),
+      JSON.stringify({ resumes, extracted }),
+    );
     // The first snapshot died with its connection: the retry read the rest under a new one, and the run
     // keeps the earliest snapshot time as its watermark (every row the first could not see is after it).
-    const record = (await staging.query(`SELECT snapshot_at, extraction, watermark_after FROM migration_run WHERE workflow_id = $1`, [handle.workflowId])).rows[0];
+    const record = (await staging.query(`SELECT snapshot_at, extraction, watermark_after FROM migration_run WHERE workflow_id = $1`, [handle.workflowId]))
+      .rows[0];
     assert.equal(record.extraction.snapshots.length, 2, JSON.stringify(record.extraction));
     assert.equal(record.extraction.snapshots[1].afterKey, extracted.resumedFromCursor);
     assert.ok(record.extraction.snapshots[0].at < record.extraction.snapshots[1].at);

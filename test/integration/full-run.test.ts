@@ -9,13 +9,39 @@ import { createReconcileActivities } from '../../activities/reconcile';
 import type { Reconciliation } from '../../contracts';
 
 const INDIVIDUAL_KEYS = [
-  'title', 'firstName', 'middleName', 'lastName', 'fullName', 'gender', 'dateOfBirth', 'maritalStatus', 'nationality',
-  'email', 'phoneNumber', 'alternatePhoneNumber', 'address', 'identification', 'occupation', 'employerName', 'kycLevel',
-  'riskRating', 'accountOfficer',
+  'title',
+  'firstName',
+  'middleName',
+  'lastName',
+  'fullName',
+  'gender',
+  'dateOfBirth',
+  'maritalStatus',
+  'nationality',
+  'email',
+  'phoneNumber',
+  'alternatePhoneNumber',
+  'address',
+  'identification',
+  'occupation',
+  'employerName',
+  'kycLevel',
+  'riskRating',
+  'accountOfficer',
 ].sort();
 const CORPORATE_KEYS = [
-  'businessName', 'registrationNumber', 'taxId', 'dateOfIncorporation', 'natureOfBusiness', 'email', 'phoneNumber',
-  'alternatePhoneNumber', 'address', 'kycLevel', 'riskRating', 'accountOfficer',
+  'businessName',
+  'registrationNumber',
+  'taxId',
+  'dateOfIncorporation',
+  'natureOfBusiness',
+  'email',
+  'phoneNumber',
+  'alternatePhoneNumber',
+  'address',
+  'kycLevel',
+  'riskRating',
+  'accountOfficer',
 ].sort();
 const ROWS = 3000;
 
@@ -53,27 +79,40 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
     // Every batch's destination rows matched the digest its load recorded (the digests printed in
     // Node and in PostgreSQL agree on dirty synthetic data), and batch 1 was mapped again in full.
     assert.deepEqual(result.reconciliation?.valueCheck, {
-      batches: result.batches.total, recorded: result.batches.total - 1, remappedSample: 1, remappedOnDifference: 0, remapFraction: 0.05,
+      batches: result.batches.total,
+      recorded: result.batches.total - 1,
+      remappedSample: 1,
+      remappedOnDifference: 0,
+      remapFraction: 0.05,
     });
 
     const dest = (await destination.query(`SELECT count(*)::int AS c FROM customer`)).rows[0].c;
     const profiles = (await destination.query(`SELECT count(*)::int AS c FROM customer_profile`)).rows[0].c;
     assert.equal(dest, result.counts.loaded);
     assert.equal(profiles, result.counts.loaded);
-    const rejects = (await staging.query(`SELECT count(*)::int AS c, count(DISTINCT customer_code)::int AS codes FROM migration_issue WHERE severity = 'REJECT' AND run_id = $1`, [result.runId])).rows[0];
+    const rejects = (
+      await staging.query(
+        `SELECT count(*)::int AS c, count(DISTINCT customer_code)::int AS codes FROM migration_issue WHERE severity = 'REJECT' AND run_id = $1`,
+        [result.runId],
+      )
+    ).rows[0];
     assert.equal(rejects.c, result.counts.rejected);
     assert.equal(rejects.codes, result.counts.rejected);
   });
 
   it('gives every loaded code exactly one customer and one profile with its customer_uuids ids', async () => {
-    const ids = (await staging.query(
-      `SELECT u.customer_code, u."customerId"::text AS cid, u."customerProfileId"::text AS pid FROM customer_uuids u
+    const ids = (
+      await staging.query(
+        `SELECT u.customer_code, u."customerId"::text AS cid, u."customerProfileId"::text AS pid FROM customer_uuids u
        WHERE NOT EXISTS (SELECT 1 FROM migration_issue i WHERE i.customer_code = u.customer_code AND i.severity = 'REJECT')`,
-    )).rows;
-    const dest = (await destination.query(
-      `SELECT p."customerNumber", c."customerId"::text AS cid, p."customerProfileId"::text AS pid
+      )
+    ).rows;
+    const dest = (
+      await destination.query(
+        `SELECT p."customerNumber", c."customerId"::text AS cid, p."customerProfileId"::text AS pid
        FROM customer c JOIN customer_profile p ON p."customerId" = c."customerId"`,
-    )).rows;
+      )
+    ).rows;
     const byNumber = new Map(dest.map((r) => [r.customerNumber, r]));
     assert.equal(dest.length, ids.length);
     for (const id of ids) {
@@ -85,9 +124,11 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
   });
 
   it('writes the jsonb layout of the contract for both customer types', async () => {
-    const rows = (await destination.query(
-      `SELECT c."customerType", c."CategoryOfCustomer", c."CategoryOfBusiness", p."customerProfileData" AS d FROM customer c JOIN customer_profile p USING ("customerId")`,
-    )).rows;
+    const rows = (
+      await destination.query(
+        `SELECT c."customerType", c."CategoryOfCustomer", c."CategoryOfBusiness", p."customerProfileData" AS d FROM customer c JOIN customer_profile p USING ("customerId")`,
+      )
+    ).rows;
     const types = new Set(rows.map((r) => r.customerType));
     assert.deepEqual([...types].sort(), ['CORPORATE', 'INDIVIDUAL']);
     for (const r of rows) {
@@ -109,9 +150,13 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
   });
 
   it('keeps created_at / updated_at to the microsecond', async () => {
-    const src = (await source.query(`SELECT customer_code, created_at::text AS c, updated_at::text AS u FROM efz_customer ORDER BY customer_code LIMIT 200`)).rows;
+    const src = (await source.query(`SELECT customer_code, created_at::text AS c, updated_at::text AS u FROM efz_customer ORDER BY customer_code LIMIT 200`))
+      .rows;
     const dst = new Map(
-      (await destination.query(`SELECT "customerNumber", "createdAt"::text AS c, "updatedAt"::text AS u FROM customer_profile`)).rows.map((r) => [r.customerNumber, r]),
+      (await destination.query(`SELECT "customerNumber", "createdAt"::text AS c, "updatedAt"::text AS u FROM customer_profile`)).rows.map((r) => [
+        r.customerNumber,
+        r,
+      ]),
     );
     let compared = 0;
     for (const s of src) {
@@ -137,13 +182,24 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
   it('reconciliation fails when the destination differs: a changed value, a missing row, an orphan', async () => {
     const run = await runMigration(servers.temporal.client, config, { mode: 'full' });
     assert.equal(run.status, 'COMPLETED');
-    const { reconcile } = createReconcileActivities({ pools: worker.pools, mapping: worker.mapping, config, temporal: servers.temporal.client, searchAttributes: false });
+    const { reconcile } = createReconcileActivities({
+      pools: worker.pools,
+      mapping: worker.mapping,
+      config,
+      temporal: servers.temporal.client,
+      searchAttributes: false,
+    });
     const check = () => new MockActivityEnvironment().run(reconcile, { runId: run.runId!, concurrency: 2 }) as Promise<Reconciliation>;
     assert.ok((await check()).ok, 'a clean destination reconciles');
 
     // In the last batch: not the re-mapped sample, so the recorded digests must catch the changes.
-    const [changed, removed] = (await destination.query(`SELECT "customerId"::text AS id, "customerNumber" AS n FROM customer_profile ORDER BY "customerNumber" DESC LIMIT 2`)).rows;
-    await destination.query(`UPDATE customer_profile SET "customerProfileData" = jsonb_set("customerProfileData", '{kycLevel}', '99') WHERE "customerId" = $1`, [changed.id]);
+    const [changed, removed] = (
+      await destination.query(`SELECT "customerId"::text AS id, "customerNumber" AS n FROM customer_profile ORDER BY "customerNumber" DESC LIMIT 2`)
+    ).rows;
+    await destination.query(
+      `UPDATE customer_profile SET "customerProfileData" = jsonb_set("customerProfileData", '{kycLevel}', '99') WHERE "customerId" = $1`,
+      [changed.id],
+    );
     await destination.query(`DELETE FROM customer_profile WHERE "customerId" = $1`, [removed.id]);
     await destination.query(`DELETE FROM customer WHERE "customerId" = $1`, [removed.id]);
     const orphan = (await destination.query(`SELECT * FROM customer LIMIT 1`)).rows[0];
@@ -170,7 +226,10 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
     // With the whole run re-mapped (reconcileRemapFraction 1) the verdicts are the same.
     await staging.query(`UPDATE migration_run SET settings = settings || '{"reconcileRemapFraction": 1}' WHERE run_id = $1`, [run.runId]);
     const full = await check();
-    assert.deepEqual(full.checks, r.checks.map((c) => (c.name === 'values_match_mapping' ? { ...c, detail: full.checks.find((f) => f.name === c.name)!.detail } : c)));
+    assert.deepEqual(
+      full.checks,
+      r.checks.map((c) => (c.name === 'values_match_mapping' ? { ...c, detail: full.checks.find((f) => f.name === c.name)!.detail } : c)),
+    );
     assert.equal(full.valueCheck?.remappedSample, full.valueCheck?.batches);
 
     // A clean run repairs what was changed and removed; the orphan stays (nothing is ever deleted).

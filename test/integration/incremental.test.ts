@@ -41,30 +41,43 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
   const snapshotAfterEveryRow = async (snapshot: string): Promise<boolean> =>
     (await source.query(`SELECT $1::timestamptz >= max(updated_at) AS ok FROM efz_customer`, [snapshot])).rows[0].ok;
   const runRow = async (runId: number | null) =>
-    (await staging.query(`SELECT status, mode, note, error, watermark_before::text AS before, watermark_after::text AS after, extract_since::text AS since FROM migration_run WHERE run_id = $1`, [runId])).rows[0];
+    (
+      await staging.query(
+        `SELECT status, mode, note, error, watermark_before::text AS before, watermark_after::text AS after, extract_since::text AS since FROM migration_run WHERE run_id = $1`,
+        [runId],
+      )
+    ).rows[0];
   /** How many source rows an incremental run with this extract_since must read. */
   const sourceRowsSince = async (since: string): Promise<number> =>
     (await source.query(`SELECT count(*)::int AS n FROM efz_customer WHERE updated_at >= $1::timestamptz`, [since])).rows[0].n;
   const destRow = async (code: number): Promise<{ c: string; p: string; cx: string; px: string } | undefined> =>
-    (await destination.query(
-      `SELECT c::text AS c, p::text AS p, c.xmin::text AS cx, p.xmin::text AS px FROM customer c JOIN customer_profile p USING ("customerId") WHERE p."customerNumber" = $1`,
-      [String(code).padStart(10, '0')],
-    )).rows[0];
+    (
+      await destination.query(
+        `SELECT c::text AS c, p::text AS p, c.xmin::text AS cx, p.xmin::text AS px FROM customer c JOIN customer_profile p USING ("customerId") WHERE p."customerNumber" = $1`,
+        [String(code).padStart(10, '0')],
+      )
+    ).rows[0];
   /** Every destination row with its text and xmin (a rewritten row gets a new xmin). */
   const destSnapshot = async (): Promise<Map<string, string>> => {
-    const rows = (await destination.query(
-      `SELECT p."customerNumber" AS n, c.xmin::text || '|' || p.xmin::text || '|' || c::text || '|' || p::text AS v
+    const rows = (
+      await destination.query(
+        `SELECT p."customerNumber" AS n, c.xmin::text || '|' || p.xmin::text || '|' || c::text || '|' || p::text AS v
        FROM customer c JOIN customer_profile p USING ("customerId")`,
-    )).rows;
+      )
+    ).rows;
     return new Map(rows.map((r) => [r.n as string, r.v as string]));
   };
   /** Loaded, not terminated customers of one type that no earlier test touched. */
   const pickLoaded = async (type: 'INDIVIDUAL' | 'CORPORATE', count: number): Promise<number[]> => {
-    const rows = (await destination.query(
-      `SELECT p."customerNumber"::int AS code FROM customer c JOIN customer_profile p USING ("customerId")
+    const rows = (
+      await destination.query(
+        `SELECT p."customerNumber"::int AS code FROM customer c JOIN customer_profile p USING ("customerId")
        WHERE c."customerType" = $1 AND NOT c."isTerminated" ORDER BY p."customerNumber"`,
-      [type],
-    )).rows.map((r) => Number(r.code)).filter((c) => !used.has(c));
+        [type],
+      )
+    ).rows
+      .map((r) => Number(r.code))
+      .filter((c) => !used.has(c));
     assert.ok(rows.length >= count, `need ${count} loaded ${type} customers, have ${rows.length}`);
     const picked = rows.slice(0, count);
     picked.forEach((c) => used.add(c));
@@ -174,12 +187,14 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     assert.ok(result.counts.loaded >= 30 + 5 + 10, 'every changed customer loaded');
 
     // The changes are there.
-    const types = (await destination.query(
-      `SELECT p."customerNumber"::int AS code, c."customerType" AS t, c."CategoryOfCustomer" AS cat, c.status, c."isTerminated" AS term,
+    const types = (
+      await destination.query(
+        `SELECT p."customerNumber"::int AS code, c."customerType" AS t, c."CategoryOfCustomer" AS cat, c.status, c."isTerminated" AS term,
               p."customerProfileData" ->> 'businessName' AS biz, p."customerProfileData" -> 'address' ->> 'line1' AS line1
        FROM customer c JOIN customer_profile p USING ("customerId") WHERE p."customerNumber"::int = ANY($1::int[])`,
-      [[...updated, ...typeChanged, ...softDeleted, ...softDeletedCorporate]],
-    )).rows;
+        [[...updated, ...typeChanged, ...softDeleted, ...softDeletedCorporate]],
+      )
+    ).rows;
     const byCode = new Map(types.map((r) => [Number(r.code), r]));
     for (const code of updated) assert.equal(byCode.get(code)?.line1, `Incremental ${code} Marina Road`);
     for (const code of typeChanged) {
@@ -218,10 +233,12 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     assert.equal(rejected.status, 'COMPLETED', JSON.stringify(rejected.reconciliation?.checks));
     assert.ok(rejected.counts.rejected >= 1);
     assert.deepEqual(await destRow(code), loaded, 'the destination keeps the last loaded version, untouched');
-    const issue = (await staging.query(
-      `SELECT severity, reason, field, value, source_row ->> 'bvn' AS bvn FROM migration_issue WHERE run_id = $1 AND customer_code = $2`,
-      [rejected.runId, code],
-    )).rows;
+    const issue = (
+      await staging.query(`SELECT severity, reason, field, value, source_row ->> 'bvn' AS bvn FROM migration_issue WHERE run_id = $1 AND customer_code = $2`, [
+        rejected.runId,
+        code,
+      ])
+    ).rows;
     assert.deepEqual(issue, [{ severity: 'REJECT', reason: 'INVALID_BVN', field: 'bvn', value: '123', bvn: '123' }]);
     assert.ok(rejected.reconciliation?.stale.examples.includes(code), JSON.stringify(rejected.reconciliation?.stale));
     assert.equal(rejected.reconciliation?.stale.count, 1);
@@ -238,7 +255,12 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
       await touch(`address_line2 = 'unrelated change'`, [other]);
       const unrelated = await runMigration(servers.temporal.client, noLookback, { mode: 'incremental' });
       assert.equal(unrelated.status, 'COMPLETED', JSON.stringify(unrelated.reconciliation?.checks));
-      assert.equal((await staging.query(`SELECT count(*)::int AS n FROM stg_customer WHERE extracted_run_id = $1 AND customer_code = $2`, [unrelated.runId, code])).rows[0].n, 0, 'the run did not re-read the rejected row');
+      assert.equal(
+        (await staging.query(`SELECT count(*)::int AS n FROM stg_customer WHERE extracted_run_id = $1 AND customer_code = $2`, [unrelated.runId, code])).rows[0]
+          .n,
+        0,
+        'the run did not re-read the rejected row',
+      );
       assert.deepEqual(unrelated.reconciliation?.stale, { count: 1, examples: [code] });
       assert.deepEqual(await destRow(code), loaded);
     } finally {
@@ -248,10 +270,11 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     await touch(`bvn = '22233344455', address_line1 = 'Fixed ' || customer_code`, [code]);
     const fixed = await run({ mode: 'incremental' });
     assert.equal(fixed.status, 'COMPLETED', JSON.stringify(fixed.reconciliation?.checks));
-    const now = (await destination.query(
-      `SELECT p.bvn, p."customerProfileData" -> 'address' ->> 'line1' AS line1 FROM customer_profile p WHERE p."customerNumber" = $1`,
-      [String(code).padStart(10, '0')],
-    )).rows[0];
+    const now = (
+      await destination.query(`SELECT p.bvn, p."customerProfileData" -> 'address' ->> 'line1' AS line1 FROM customer_profile p WHERE p."customerNumber" = $1`, [
+        String(code).padStart(10, '0'),
+      ])
+    ).rows[0];
     assert.deepEqual(now, { bvn: '22233344455', line1: `Fixed ${code}` });
     assert.deepEqual(fixed.reconciliation?.stale, { count: 0, examples: [] });
   });
@@ -266,7 +289,10 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     const result = await run({ mode: 'incremental' });
     assert.equal(result.status, 'COMPLETED', JSON.stringify(result.reconciliation?.checks));
     assert.equal(result.reconciliation?.deletedInSource.count, 2);
-    assert.deepEqual([...(result.reconciliation?.deletedInSource.examples ?? [])].sort((a, b) => a - b), [...gone].sort((a, b) => a - b));
+    assert.deepEqual(
+      [...(result.reconciliation?.deletedInSource.examples ?? [])].sort((a, b) => a - b),
+      [...gone].sort((a, b) => a - b),
+    );
     assert.deepEqual(await Promise.all(gone.map(destRow)), held, 'the destination still holds them, unchanged');
   });
 
@@ -295,18 +321,29 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
       await slow.end();
     }
     const wm = (await watermark())!;
-    const lateStamp = (await source.query(`SELECT updated_at::text AS u, updated_at < $2::timestamptz AS older FROM efz_customer WHERE customer_code = $1`, [late, wm.watermark])).rows[0];
+    const lateStamp = (
+      await source.query(`SELECT updated_at::text AS u, updated_at < $2::timestamptz AS older FROM efz_customer WHERE customer_code = $1`, [late, wm.watermark])
+    ).rows[0];
     assert.equal(lateStamp.older, true, 'the late row is stamped before the watermark');
     // A change stamped an hour before the watermark is outside the look-back.
-    await source.query(`UPDATE efz_customer SET address_line1 = 'Far ' || customer_code, updated_at = $2::timestamptz - interval '1 hour' WHERE customer_code = $1`, [far, wm.watermark]);
-    await source.query(`UPDATE efz_customer SET address_line1 = 'Regressed ' || customer_code, updated_at = updated_at - interval '10 seconds' WHERE customer_code = $1`, [older]);
+    await source.query(
+      `UPDATE efz_customer SET address_line1 = 'Far ' || customer_code, updated_at = $2::timestamptz - interval '1 hour' WHERE customer_code = $1`,
+      [far, wm.watermark],
+    );
+    await source.query(
+      `UPDATE efz_customer SET address_line1 = 'Regressed ' || customer_code, updated_at = updated_at - interval '10 seconds' WHERE customer_code = $1`,
+      [older],
+    );
 
     const snapshot = await destSnapshot();
     const farBefore = await destRow(far);
     const olderBefore = await destRow(older);
     const second = await run({ mode: 'incremental' });
     assert.equal(second.status, 'RECONCILIATION_FAILED', JSON.stringify(second.reconciliation?.checks));
-    assert.deepEqual(second.reconciliation!.checks.filter((c) => !c.ok).map((c) => [c.name, c.examples]), [['staged_equals_source_snapshot', [older]]]);
+    assert.deepEqual(
+      second.reconciliation!.checks.filter((c) => !c.ok).map((c) => [c.name, c.examples]),
+      [['staged_equals_source_snapshot', [older]]],
+    );
     assert.match(second.reconciliation!.checks[0].detail, /1 source row\(s\) read but not staged, their staged copy has a newer updated_at/);
     assert.equal(second.watermarkBefore, wm.watermark);
     assert.equal(second.watermarkAfter, wm.watermark, 'a run whose reconciliation failed leaves the watermark');
@@ -334,7 +371,9 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
   it('leaves the watermark unchanged when a run fails and is aborted; the next run catches up', async () => {
     const codes = [...(await pickLoaded('INDIVIDUAL', 20)), ...(await pickLoaded('CORPORATE', 5))];
     await touch(`address_line2 = 'T4 ' || customer_code`, codes);
-    await destination.query(`CREATE FUNCTION test_refuse_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'test: the destination refuses writes'; END $$`);
+    await destination.query(
+      `CREATE FUNCTION test_refuse_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'test: the destination refuses writes'; END $$`,
+    );
     await destination.query(`CREATE TRIGGER test_refuse_writes BEFORE INSERT OR UPDATE ON customer FOR EACH ROW EXECUTE FUNCTION test_refuse_writes()`);
     const before = (await watermark())!;
     let abortedRunId: number | null;
@@ -379,10 +418,12 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     assert.equal(next.status, 'COMPLETED', JSON.stringify(next.reconciliation?.checks));
     assert.equal(next.watermarkBefore, before.watermark);
     assert.equal((await runRow(next.runId)).since, (await runRow(abortedRunId)).since, 'the next run reads from where the aborted one did');
-    const landed = (await destination.query(
-      `SELECT count(*)::int AS n FROM customer_profile WHERE "customerNumber"::int = ANY($1::int[]) AND "customerProfileData" -> 'address' ->> 'line2' = 'T4 ' || ("customerNumber"::int)`,
-      [codes],
-    )).rows[0].n;
+    const landed = (
+      await destination.query(
+        `SELECT count(*)::int AS n FROM customer_profile WHERE "customerNumber"::int = ANY($1::int[]) AND "customerProfileData" -> 'address' ->> 'line2' = 'T4 ' || ("customerNumber"::int)`,
+        [codes],
+      )
+    ).rows[0].n;
     assert.equal(landed, codes.length, 'nothing lost');
     assert.equal(next.watermarkAfter, await snapshotOf(next.runId));
   });
@@ -465,7 +506,8 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
       () => assert.fail('a cancelled run does not complete'),
       (err) => assert.ok(err instanceof WorkflowFailedError, String(err)),
     );
-    const cancelledRun = (await staging.query(`SELECT run_id, status, watermark_after::text AS after FROM migration_run WHERE workflow_id = $1`, [cancelledId])).rows[0];
+    const cancelledRun = (await staging.query(`SELECT run_id, status, watermark_after::text AS after FROM migration_run WHERE workflow_id = $1`, [cancelledId]))
+      .rows[0];
     assert.equal(cancelledRun.status, 'CANCELLED');
     assert.equal(cancelledRun.after, before.watermark);
     assert.deepEqual(await watermark(), before);
@@ -492,16 +534,19 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     assert.equal(runs[0].status, 'FAILED');
     assert.match(runs[0].error, /terminated/);
     assert.equal(runs[1].status, 'COMPLETED');
-    const landed = (await destination.query(
-      `SELECT count(*)::int AS n FROM customer_profile WHERE "customerNumber"::int = ANY($1::int[]) AND "customerProfileData" -> 'address' ->> 'line2' = 'cancel ' || ("customerNumber"::int)`,
-      [codes],
-    )).rows[0].n;
+    const landed = (
+      await destination.query(
+        `SELECT count(*)::int AS n FROM customer_profile WHERE "customerNumber"::int = ANY($1::int[]) AND "customerProfileData" -> 'address' ->> 'line2' = 'cancel ' || ("customerNumber"::int)`,
+        [codes],
+      )
+    ).rows[0].n;
     assert.equal(landed, codes.length);
 
     // Temporal cannot stop an activity of a terminated run: if its extraction goes on after another
     // run took over, it must not re-label the rows that run staged.
     const activities = createActivities({ pools: worker.pools, mapping: worker.mapping, config, temporal: servers.temporal.client, searchAttributes: false });
-    const stagedBy = async (runId: number) => (await staging.query(`SELECT count(*)::int AS n FROM stg_customer WHERE extracted_run_id = $1`, [runId])).rows[0].n;
+    const stagedBy = async (runId: number) =>
+      (await staging.query(`SELECT count(*)::int AS n FROM stg_customer WHERE extracted_run_id = $1`, [runId])).rows[0].n;
     const laterRunRows = await stagedBy(runs[1].run_id);
     assert.ok(laterRunRows > 0);
     const zombie = new MockActivityEnvironment({ attempt: 1 });

@@ -40,9 +40,7 @@ async function scrape(address: string): Promise<{ text: string; samples: Sample[
 
 /** Sum of a metric's samples whose labels include `match`. */
 function total(samples: Sample[], name: string, match: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
-    .reduce((n, s) => n + s.value, 0);
+  return samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
 }
 
 function byLabel(samples: Sample[], name: string, label: string): Record<string, number> {
@@ -122,10 +120,8 @@ describe('worker metrics on METRICS_ADDRESS, scraped during a real run (worker p
     assert.equal(total(s, 'customer_migration_rows_warned_total', { mode: 'full' }), c.warned);
     assert.ok(c.rejected > 0 && c.warned > 0, 'the synthetic data has rejects and warnings');
     // By reason, as the run recorded them in staging.
-    const issues = (await staging.query(
-      `SELECT severity, reason, count(*)::int AS n FROM migration_issue WHERE run_id = $1 GROUP BY 1, 2`,
-      [result.runId],
-    )).rows;
+    const issues = (await staging.query(`SELECT severity, reason, count(*)::int AS n FROM migration_issue WHERE run_id = $1 GROUP BY 1, 2`, [result.runId]))
+      .rows;
     const expect = (severity: string) => Object.fromEntries(issues.filter((r) => r.severity === severity).map((r) => [r.reason, r.n]));
     assert.deepEqual(byLabel(s, 'customer_migration_rows_rejected_total', 'reason'), expect('REJECT'));
     assert.deepEqual(byLabel(s, 'customer_migration_warnings_total', 'reason'), expect('WARNING'));
@@ -157,7 +153,13 @@ describe('worker metrics on METRICS_ADDRESS, scraped during a real run (worker p
       for (const [k, v] of Object.entries(x.labels)) assert.ok(allowed[k]?.test(v), `${x.name}: label ${k}="${v}" is not an allowed label`);
     }
     const values = (await source.query(`SELECT email, bvn, branch_code, customer_code::text AS code FROM efz_customer WHERE email IS NOT NULL LIMIT 200`)).rows;
-    const labelValues = new Set(own.flatMap((x) => Object.entries(x.labels).filter(([k]) => k !== 'le').map(([, v]) => v)));
+    const labelValues = new Set(
+      own.flatMap((x) =>
+        Object.entries(x.labels)
+          .filter(([k]) => k !== 'le')
+          .map(([, v]) => v),
+      ),
+    );
     for (const r of values) {
       // (Dirty rows hold blanks and fragments: only values that mean something when found are looked for.)
       if (/^\S{3,}@\S{3,}$/.test(r.email)) assert.ok(!final.text.includes(r.email), 'an email in the metrics');
@@ -168,7 +170,7 @@ describe('worker metrics on METRICS_ADDRESS, scraped during a real run (worker p
     // The SDK's own runtime metrics, on their own address.
     const sdk = await (await fetch(`http://${sdkMetricsAddress}/metrics`)).text();
     assert.match(sdk, /^temporal_\w+/m);
-    assert.ok(sdk.includes(`task_queue="${config.TEMPORAL_TASK_QUEUE}"`), 'the SDK metrics name the worker\'s task queue');
+    assert.ok(sdk.includes(`task_queue="${config.TEMPORAL_TASK_QUEUE}"`), "the SDK metrics name the worker's task queue");
     assert.match(sdk, /temporal_activity_execution_latency\w*\{/);
   });
 });

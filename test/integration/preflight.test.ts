@@ -24,9 +24,13 @@ async function writeEvidence(servers: TestServers): Promise<Record<string, strin
     const client = new PgClient({ connectionString: url });
     await client.connect();
     try {
-      const tables = (await client.query(`SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map((r) => r.t);
+      const tables = (await client.query(`SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map(
+        (r) => r.t,
+      );
       for (const t of tables) {
-        evidence[`${role}:${t}`] = (await client.query(`SELECT count(*) || ':' || md5(COALESCE(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS d FROM ${t} x`)).rows[0].d;
+        evidence[`${role}:${t}`] = (
+          await client.query(`SELECT count(*) || ':' || md5(COALESCE(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS d FROM ${t} x`)
+        ).rows[0].d;
       }
     } finally {
       await client.end();
@@ -60,7 +64,11 @@ describe('migrate preflight (real PostgreSQL, Temporal dev server, a real worker
     worker = await startWorker(config, servers.temporal.nativeConnection, servers.temporal.client);
     // A worker that polled its own queue and stopped (the stopped-worker case below).
     const stopped = await startWorker({ ...config, TEMPORAL_TASK_QUEUE: stoppedQueue }, servers.temporal.nativeConnection, servers.temporal.client);
-    await until('the worker to poll', async () => (await taskQueuePollers(servers.temporal.client, config.TEMPORAL_NAMESPACE, stoppedQueue)).activity.length > 0, 30_000);
+    await until(
+      'the worker to poll',
+      async () => (await taskQueuePollers(servers.temporal.client, config.TEMPORAL_NAMESPACE, stoppedQueue)).activity.length > 0,
+      30_000,
+    );
     await stopped.stop();
     stoppedAt = Date.now();
     run = await runMigration(servers.temporal.client, config, { mode: 'full' });
@@ -83,7 +91,18 @@ describe('migrate preflight (real PostgreSQL, Temporal dev server, a real worker
     assert.equal(report.counts.blockers, 0, JSON.stringify(report.findings.filter((f) => f.severity === 'BLOCKER')));
     assert.equal(report.wroteNothing, true);
     for (const f of report.findings) assert.ok(['BLOCKER', 'WARNING', 'INFO'].includes(f.severity));
-    for (const check of ['source.server', 'staging.server', 'destination.server', 'temporal.server', 'temporal.namespace', 'temporal.pollers', 'staging.writable', 'destination.writable', 'destination.can-alter', 'destination.foreign-key']) {
+    for (const check of [
+      'source.server',
+      'staging.server',
+      'destination.server',
+      'temporal.server',
+      'temporal.namespace',
+      'temporal.pollers',
+      'staging.writable',
+      'destination.writable',
+      'destination.can-alter',
+      'destination.foreign-key',
+    ]) {
       assert.ok(find(report, check).length, `no ${check} finding`);
     }
     assert.equal(find(report, 'destination.can-alter')[0].details?.canAlter, true, 'the test user is a superuser');
@@ -98,9 +117,19 @@ describe('migrate preflight (real PostgreSQL, Temporal dev server, a real worker
     assert.equal(report.estimate?.duration?.fromRunId, run.runId);
     assert.ok((report.estimate?.duration?.seconds ?? 0) > 0);
     // Unknown branches in the synthetic data: found with the rows each would reject, as the run rejected them.
-    const unknownBranch = run.reconciliation ? (await adminQuery(servers.urls.staging, `SELECT count(*)::int AS n FROM migration_issue WHERE run_id = $1 AND reason = 'UNKNOWN_BRANCH'`, [run.runId]))[0].n : 0;
-    const branchRows = [...find(report, 'reference.branch-missing'), ...find(report, 'reference.branch-empty')].reduce((n, f) => n + Number(f.details?.rows ?? 0), 0);
-    assert.ok(unknownBranch > 0 && branchRows >= unknownBranch, `branch findings cover ${branchRows} rows, the run rejected ${unknownBranch} for UNKNOWN_BRANCH`);
+    const unknownBranch = run.reconciliation
+      ? (
+          await adminQuery(servers.urls.staging, `SELECT count(*)::int AS n FROM migration_issue WHERE run_id = $1 AND reason = 'UNKNOWN_BRANCH'`, [run.runId])
+        )[0].n
+      : 0;
+    const branchRows = [...find(report, 'reference.branch-missing'), ...find(report, 'reference.branch-empty')].reduce(
+      (n, f) => n + Number(f.details?.rows ?? 0),
+      0,
+    );
+    assert.ok(
+      unknownBranch > 0 && branchRows >= unknownBranch,
+      `branch findings cover ${branchRows} rows, the run rejected ${unknownBranch} for UNKNOWN_BRANCH`,
+    );
 
     // The table form on a terminal, and the sample size option.
     const text = await runCli(config, ['preflight', '--sample', '500']);
@@ -153,6 +182,12 @@ describe('migrate preflight (real PostgreSQL, Temporal dev server, a real worker
     assert.equal(find(report, 'temporal.pollers').length, 0);
 
     assert.equal(report.counts.blockers, report.findings.filter((f) => f.severity === 'BLOCKER').length);
-    assert.deepEqual(report.findings.filter((f) => f.severity === 'BLOCKER').map((f) => f.check).sort(), ['destination.column-missing', 'temporal.no-pollers']);
+    assert.deepEqual(
+      report.findings
+        .filter((f) => f.severity === 'BLOCKER')
+        .map((f) => f.check)
+        .sort(),
+      ['destination.column-missing', 'temporal.no-pollers'],
+    );
   });
 });

@@ -31,7 +31,10 @@ const History = temporal.api.history.v1.History;
 describe('workflow determinism: recorded histories replay against the current workflow code', () => {
   it('replays every recorded history (full, incremental, failed batch + retry, abort, cancel, continue-as-new) without a nondeterminism error', async function () {
     this.timeout(180_000); // bundling the workflow code on the fly, where the build's bundle is missing
-    const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith(EXTENSION)).sort();
+    const files = fs
+      .readdirSync(HISTORIES)
+      .filter((f) => f.endsWith(EXTENSION))
+      .sort();
     assert.ok(files.length >= 7, `recorded histories: ${files.join(', ')}`);
     const histories = files.map((f) => ({ workflowId: f.slice(0, -EXTENSION.length), history: History.decode(fs.readFileSync(path.join(HISTORIES, f))) }));
     const replayed: string[] = [];
@@ -51,7 +54,11 @@ if (process.env.RECORD_HISTORIES) {
     let worker: RunningWorker;
     const config = () => worker.config;
     const start = (name: string, input: MigrationInput) =>
-      servers.temporal.client.workflow.start(WORKFLOW_TYPE, { taskQueue: config().TEMPORAL_TASK_QUEUE, workflowId: `replay-${name}-${Date.now()}`, args: [input] });
+      servers.temporal.client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: config().TEMPORAL_TASK_QUEUE,
+        workflowId: `replay-${name}-${Date.now()}`,
+        args: [input],
+      });
     /** The history of one execution: the latest, or the one with `runId` (a run that continued as new has several). */
     const save = async (name: string, workflowId: string, runId?: string) => {
       const history = await servers.temporal.client.workflow.getHandle(workflowId, runId).fetchHistory();
@@ -78,7 +85,11 @@ if (process.env.RECORD_HISTORIES) {
     before(async () => {
       servers = shared();
       await seedSource({ sourceUrl: servers.urls.source, stagingUrl: servers.urls.staging, rows: 1000, seed: 51 });
-      worker = await startWorker(testConfig(servers.urls, servers.temporal.address, { BATCH_SIZE: '200' }), servers.temporal.nativeConnection, servers.temporal.client);
+      worker = await startWorker(
+        testConfig(servers.urls, servers.temporal.address, { BATCH_SIZE: '200' }),
+        servers.temporal.nativeConnection,
+        servers.temporal.client,
+      );
     });
     after(async () => {
       await allowAll();

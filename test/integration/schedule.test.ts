@@ -30,19 +30,26 @@ describe('Temporal Schedules of incremental runs, through the real CLI', functio
   };
   /** Changes `count` loaded customers in the source; answers their codes. */
   const changeSome = async (count: number, marker: string): Promise<number[]> => {
-    const codes = (await destination.query(
-      `SELECT "customerNumber"::int AS code FROM customer_profile WHERE "customerNumber"::int >= $1 ORDER BY 1 LIMIT $2`,
-      [nextCode, count],
-    )).rows.map((r) => Number(r.code));
+    const codes = (
+      await destination.query(`SELECT "customerNumber"::int AS code FROM customer_profile WHERE "customerNumber"::int >= $1 ORDER BY 1 LIMIT $2`, [
+        nextCode,
+        count,
+      ])
+    ).rows.map((r) => Number(r.code));
     nextCode = codes[codes.length - 1] + 1;
-    await source.query(`UPDATE efz_customer SET address_line2 = $2 || ' ' || customer_code, updated_at = clock_timestamp() WHERE customer_code = ANY($1::int[])`, [codes, marker]);
+    await source.query(
+      `UPDATE efz_customer SET address_line2 = $2 || ' ' || customer_code, updated_at = clock_timestamp() WHERE customer_code = ANY($1::int[])`,
+      [codes, marker],
+    );
     return codes;
   };
   const landed = async (codes: number[], marker: string): Promise<number> =>
-    (await destination.query(
-      `SELECT count(*)::int AS n FROM customer_profile WHERE "customerNumber"::int = ANY($1::int[]) AND "customerProfileData" -> 'address' ->> 'line2' = $2 || ' ' || ("customerNumber"::int)`,
-      [codes, marker],
-    )).rows[0].n;
+    (
+      await destination.query(
+        `SELECT count(*)::int AS n FROM customer_profile WHERE "customerNumber"::int = ANY($1::int[]) AND "customerProfileData" -> 'address' ->> 'line2' = $2 || ' ' || ("customerNumber"::int)`,
+        [codes, marker],
+      )
+    ).rows[0].n;
   const resultOf = (workflowId: string): Promise<MigrationResult> => servers.temporal.client.workflow.getHandle(workflowId).result();
 
   before(async () => {
@@ -56,7 +63,11 @@ describe('Temporal Schedules of incremental runs, through the real CLI', functio
     assert.equal(full.status, 'COMPLETED');
   });
   after(async () => {
-    for (const id of [cronId, everyId]) await servers.temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of [cronId, everyId])
+      await servers.temporal.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
     await Promise.allSettled([source?.end(), destination?.end()]);
     await worker?.stop();
   });
@@ -104,10 +115,15 @@ describe('Temporal Schedules of incremental runs, through the real CLI', functio
       assert.equal((await cli('schedule', 'trigger', cronId)).code, 0);
       running = await waitFor('the scheduled run to start', async () => (await describeSchedule(cronId)).running[0] as string | undefined);
       assert.equal((await cli('schedule', 'trigger', cronId)).code, 0);
-      const skipped = await waitFor('the second trigger to be skipped', async () => {
-        const d = await describeSchedule(cronId);
-        return d.skippedOverlap > before.skippedOverlap ? d : undefined;
-      }, 30_000, 1000);
+      const skipped = await waitFor(
+        'the second trigger to be skipped',
+        async () => {
+          const d = await describeSchedule(cronId);
+          return d.skippedOverlap > before.skippedOverlap ? d : undefined;
+        },
+        30_000,
+        1000,
+      );
       assert.equal(skipped.skippedOverlap, before.skippedOverlap + 1);
       assert.equal(skipped.actionsTaken, before.actionsTaken + 1, 'the second trigger started nothing');
       assert.deepEqual(skipped.running, [running]);
@@ -135,11 +151,16 @@ describe('Temporal Schedules of incremental runs, through the real CLI', functio
     assert.ok(next > Date.now() - 5_000 && next <= Date.now() + 900_000, `next run at ${s.next[0]}`);
     assert.equal(Date.parse(s.next[1]) - next, 900_000);
 
-    const listed = await waitFor('the schedule to be listed', async () => {
-      const l = await cli('schedule', 'list');
-      assert.equal(l.code, 0, l.stderr);
-      return (l.json.schedules as { scheduleId: string }[]).some((x) => x.scheduleId === everyId) ? l.json.schedules : undefined;
-    }, 60_000, 1000);
+    const listed = await waitFor(
+      'the schedule to be listed',
+      async () => {
+        const l = await cli('schedule', 'list');
+        assert.equal(l.code, 0, l.stderr);
+        return (l.json.schedules as { scheduleId: string }[]).some((x) => x.scheduleId === everyId) ? l.json.schedules : undefined;
+      },
+      60_000,
+      1000,
+    );
     assert.ok(listed.some((x: { scheduleId: string }) => x.scheduleId === cronId));
 
     const again = await cli('schedule', 'create', '--id', everyId, '--cron', '*/5 * * * *');
@@ -179,14 +200,24 @@ describe('Temporal Schedules of incremental runs, through the real CLI', functio
       assert.match(gone.json.error, new RegExp(`no schedule '${id}'`));
     }
     assert.equal((await cli('schedule', 'trigger', everyId)).code, 2);
-    await waitFor('the schedules to leave the list', async () => {
-      const l = await cli('schedule', 'list');
-      return !(l.json.schedules as { scheduleId: string }[]).some((x) => x.scheduleId === everyId || x.scheduleId === cronId);
-    }, 60_000, 1000);
+    await waitFor(
+      'the schedules to leave the list',
+      async () => {
+        const l = await cli('schedule', 'list');
+        return !(l.json.schedules as { scheduleId: string }[]).some((x) => x.scheduleId === everyId || x.scheduleId === cronId);
+      },
+      60_000,
+      1000,
+    );
   });
 
   it('rejects bad schedule options with a usage error', async () => {
-    for (const args of [['schedule', 'create'], ['schedule', 'create', '--every', '15'], ['schedule', 'create', '--every', '15m', '--cron', '* * * * *'], ['schedule', 'frobnicate']]) {
+    for (const args of [
+      ['schedule', 'create'],
+      ['schedule', 'create', '--every', '15'],
+      ['schedule', 'create', '--every', '15m', '--cron', '* * * * *'],
+      ['schedule', 'frobnicate'],
+    ]) {
       const r = await cli(...args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}`);
       assert.equal(r.json.kind, 'UsageError');

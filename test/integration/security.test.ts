@@ -84,7 +84,12 @@ async function temporalText(client: Client, workflowId: string): Promise<string>
       strings.push(v);
       return;
     }
-    const bytes = v instanceof Uint8Array ? v : (v as { type?: string; data?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data) ? Uint8Array.from((v as { data: number[] }).data) : null;
+    const bytes =
+      v instanceof Uint8Array
+        ? v
+        : (v as { type?: string; data?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)
+          ? Uint8Array.from((v as { data: number[] }).data)
+          : null;
     if (bytes) {
       const text = Buffer.from(bytes).toString('utf8');
       strings.push(text);
@@ -181,7 +186,10 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
     const batches = parsed.filter((l) => l.msg === 'batch loaded');
     assert.equal(batches.length, Math.ceil(ROWS / 300));
     assert.ok(batches.every((l) => typeof l.runId === 'number' && typeof l.batchNo === 'number'));
-    assert.ok(parsed.some((l) => l.sdk === true), "the SDK's own lines are JSON too");
+    assert.ok(
+      parsed.some((l) => l.sdk === true),
+      "the SDK's own lines are JSON too",
+    );
     assert.deepEqual(leaks(logs, values).slice(0, 10), []);
   });
 
@@ -206,12 +214,20 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
           workflowId: id,
           args: [{ mode: 'full', pipeline: 'security', decisionTimeout: '1h' } satisfies MigrationInput],
         });
-        const waiting = await until('the failed batches', async () => {
-          const p = await handle.query(progressQuery).catch(() => undefined);
-          return p?.phase === 'awaiting-decision' ? p : undefined;
-        }, 120_000, 250);
+        const waiting = await until(
+          'the failed batches',
+          async () => {
+            const p = await handle.query(progressQuery).catch(() => undefined);
+            return p?.phase === 'awaiting-decision' ? p : undefined;
+          },
+          120_000,
+          250,
+        );
         assert.ok(waiting.failedBatches.length > 0);
-        assert.ok(waiting.failedBatches.every((f) => /invalid input syntax for type integer: "\[value hidden\]"/.test(f.error)), JSON.stringify(waiting.failedBatches[0]));
+        assert.ok(
+          waiting.failedBatches.every((f) => /invalid input syntax for type integer: "\[value hidden\]"/.test(f.error)),
+          JSON.stringify(waiting.failedBatches[0]),
+        );
         // While it waits: history, describe() and the progress query (failed batches and their errors).
         const live = await temporalText(servers.temporal.client, id);
         assert.ok(live.includes('"failedBatches":[{'), 'the progress query answered');
@@ -257,7 +273,11 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
       }
     }
     // A malformed URL with a password, and an API key sent to a server without TLS.
-    const malformed = await runNode(WORKER_MAIN, [], serviceEnv(config, { SOURCE_DATABASE_URL: `postgres://postgres:${SECRET}@127.0.0.1:notaport/efz_source`, LOG_LEVEL: 'debug' }));
+    const malformed = await runNode(
+      WORKER_MAIN,
+      [],
+      serviceEnv(config, { SOURCE_DATABASE_URL: `postgres://postgres:${SECRET}@127.0.0.1:notaport/efz_source`, LOG_LEVEL: 'debug' }),
+    );
     assert.equal(malformed.code, 1);
     outputs.push(malformed.stdout + malformed.stderr);
     const apiKey = await runNode(WORKER_MAIN, [], serviceEnv(config, { TEMPORAL_API_KEY: API_KEY, LOG_LEVEL: 'debug' }));
@@ -296,7 +316,10 @@ describe('security: no customer data in Temporal or the logs, no secret anywhere
       }
       fs.chmodSync(path.dirname(pgCerts.serverKey), 0o755);
       const port = await freePort();
-      await initPgCluster({ dataDir, port, password: 'postgres', settings: { ssl: 'on', ssl_cert_file: pgCerts.serverCert, ssl_key_file: pgCerts.serverKey, fsync: 'off' } }, () => undefined);
+      await initPgCluster(
+        { dataDir, port, password: 'postgres', settings: { ssl: 'on', ssl_cert_file: pgCerts.serverCert, ssl_key_file: pgCerts.serverKey, fsync: 'off' } },
+        () => undefined,
+      );
       fs.writeFileSync(path.join(dataDir, 'pg_hba.conf'), 'hostssl all all 127.0.0.1/32 scram-sha-256\n');
       await startPgCluster(dataDir, path.join(tmp, 'pg.log'));
       const base = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;

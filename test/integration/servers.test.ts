@@ -64,7 +64,10 @@ describe('integration test servers', function () {
   it('run a real Temporal server with the namespace, the search attributes and a describable task queue', async () => {
     const { temporal } = servers();
     const { namespaces } = await temporal.connection.workflowService.listNamespaces({});
-    assert.ok(namespaces.some((ns) => ns.namespaceInfo?.name === temporal.namespace), 'namespace listed');
+    assert.ok(
+      namespaces.some((ns) => ns.namespaceInfo?.name === temporal.namespace),
+      'namespace listed',
+    );
 
     const { customAttributes } = await temporal.connection.operatorService.listSearchAttributes({ namespace: temporal.namespace });
     for (const name of Object.keys(MIGRATION_SEARCH_ATTRIBUTES)) assert.ok(customAttributes && name in customAttributes, name);

@@ -118,7 +118,10 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
 
     const dom = dumpDom(page);
     const charts = [...dom.matchAll(/<svg class="chart" data-chart="([^"]+)"[\s\S]*?<\/svg>/g)].map((m) => ({ name: m[1], svg: m[0] }));
-    assert.deepEqual(charts.map((c) => c.name), ['loaded-over-time', 'throughput', 'batch-durations', 'rejects', 'warnings', 'future-stale']);
+    assert.deepEqual(
+      charts.map((c) => c.name),
+      ['loaded-over-time', 'throughput', 'batch-durations', 'rejects', 'warnings', 'future-stale'],
+    );
     const chart = (name: string) => charts.find((c) => c.name === name)!.svg;
     const done = json.batches.done;
     assert.equal((chart('loaded-over-time').match(/<circle /g) ?? []).length, done, 'one point per loaded batch');
@@ -128,10 +131,16 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
     for (const name of ['throughput', 'batch-durations']) {
       const bars = [...chart(name).matchAll(/<rect class="bar"[^>]*height="([\d.]+)"/g)].map((m) => Number(m[1]));
       assert.equal(bars.length, done, `${name}: one bar per loaded batch`);
-      assert.ok(bars.every((h) => h > 0), `${name}: every bar drawn`);
+      assert.ok(
+        bars.every((h) => h > 0),
+        `${name}: every bar drawn`,
+      );
     }
     const rejectBars = [...chart('rejects').matchAll(/<rect class="bar"[^>]*data-value="(\d+)"/g)].map((m) => Number(m[1]));
-    assert.equal(rejectBars.reduce((a, b) => a + b, 0), json.rejects);
+    assert.equal(
+      rejectBars.reduce((a, b) => a + b, 0),
+      json.rejects,
+    );
     assert.match(chart('rejects'), /INVALID_BVN \(bvn\)[\s\S]*e\.g\. \d+/);
     assert.ok(json.warnings > 0 && (chart('warnings').match(/<rect class="bar"/g) ?? []).length > 0);
 
@@ -145,7 +154,8 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
     assert.equal(shown('watermark.after'), json.watermark.after);
     assert.equal(shown('reconciliation.ok')?.startsWith('PASSED'), true);
     for (const c of json.reconciliation.checks) assert.equal(shown(`check.${c.name}`), c.ok ? 'PASS' : 'FAIL', c.name);
-    for (const c of json.reconciliation.checks) assert.ok(dom.includes(c.detail.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')), `detail of ${c.name} on the page`);
+    for (const c of json.reconciliation.checks)
+      assert.ok(dom.includes(c.detail.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')), `detail of ${c.name} on the page`);
     assert.match(dom, /Sign-off: READY/);
 
     const png = path.join(dir, 'pack.png');
@@ -170,7 +180,10 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
     const bad = await runCli(config, ['verify-report', edited, '--json']);
     assert.equal(bad.code, 1);
     assert.equal(bad.json.matches, false);
-    assert.ok(bad.json.page.differences.page.some((l: string) => l.includes(String(loaded + 1))), JSON.stringify(bad.json.page));
+    assert.ok(
+      bad.json.page.differences.page.some((l: string) => l.includes(String(loaded + 1))),
+      JSON.stringify(bad.json.page),
+    );
     assert.deepEqual(bad.json.destination.changed, []);
     const text = await runCli(config, ['verify-report', edited]);
     assert.equal(text.code, 1);
@@ -178,8 +191,15 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
     assert.match(text.stdout, new RegExp(`page says: +loaded\\s+${loaded + 1}`));
 
     // A destination row changed behind the migration's back: found by the batch digests, named by range.
-    const victim = (await destination.query(`SELECT "customerId"::text AS id, "customerNumber"::int AS code, "customerProfileData"->>'email' AS email FROM customer_profile ORDER BY "customerNumber" LIMIT 1 OFFSET 700`)).rows[0];
-    await destination.query(`UPDATE customer_profile SET "customerProfileData" = jsonb_set("customerProfileData", '{email}', '"tampered@example.com"') WHERE "customerId" = $1`, [victim.id]);
+    const victim = (
+      await destination.query(
+        `SELECT "customerId"::text AS id, "customerNumber"::int AS code, "customerProfileData"->>'email' AS email FROM customer_profile ORDER BY "customerNumber" LIMIT 1 OFFSET 700`,
+      )
+    ).rows[0];
+    await destination.query(
+      `UPDATE customer_profile SET "customerProfileData" = jsonb_set("customerProfileData", '{email}', '"tampered@example.com"') WHERE "customerId" = $1`,
+      [victim.id],
+    );
     try {
       const changed = await runCli(config, ['verify-report', page, '--json']);
       assert.equal(changed.code, 1);
@@ -189,7 +209,10 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
       assert.ok(c.lo <= victim.code && victim.code <= c.hi, JSON.stringify(c));
       assert.match(c.problem, /customer_profile values differ/);
     } finally {
-      await destination.query(`UPDATE customer_profile SET "customerProfileData" = jsonb_set("customerProfileData", '{email}', to_jsonb($2::text)) WHERE "customerId" = $1`, [victim.id, victim.email]);
+      await destination.query(
+        `UPDATE customer_profile SET "customerProfileData" = jsonb_set("customerProfileData", '{email}', to_jsonb($2::text)) WHERE "customerId" = $1`,
+        [victim.id, victim.email],
+      );
     }
     assert.equal((await runCli(config, ['verify-report', page])).code, 0, 'restored: matches again');
   });
@@ -237,10 +260,17 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
     assert.equal(e.ids.firstStagedBy.runNumber, first.runId);
     assert.equal(e.runs.length, 1);
     assert.equal(e.runs[0].outcome, 'rejected: INVALID_BVN');
-    assert.deepEqual(e.runs[0].issues.filter((i: { severity: string }) => i.severity === 'REJECT').map((i: { field: string; value: string }) => [i.field, i.value]), [['bvn', FORMULAS[10]]]);
+    assert.deepEqual(
+      e.runs[0].issues.filter((i: { severity: string }) => i.severity === 'REJECT').map((i: { field: string; value: string }) => [i.field, i.value]),
+      [['bvn', FORMULAS[10]]],
+    );
     assert.equal(e.destination.customer, null);
 
-    const code = (await destination.query(`SELECT "customerNumber"::int AS c FROM customer_profile c JOIN customer k USING ("customerId") WHERE k."customerType" = 'INDIVIDUAL' ORDER BY 1 LIMIT 1 OFFSET 20`)).rows[0].c;
+    const code = (
+      await destination.query(
+        `SELECT "customerNumber"::int AS c FROM customer_profile c JOIN customer k USING ("customerId") WHERE k."customerType" = 'INDIVIDUAL' ORDER BY 1 LIMIT 1 OFFSET 20`,
+      )
+    ).rows[0].c;
     const loaded = await runCli(config, ['explain', String(code), '--json']);
     assert.equal(loaded.code, 0, loaded.stderr);
     const x = loaded.json;
@@ -255,7 +285,10 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
     assert.equal(col('customerProfileData.email').held, x.destination.profile.customerProfileData.email);
     assert.equal(col('customerNumber').mapped, String(code).padStart(10, '0'));
     assert.ok(x.mapping.columns.length > 30);
-    assert.ok(x.mapping.columns.every((c: { matches: boolean | null }) => c.matches === true), JSON.stringify(x.mapping.columns.filter((c: { matches: boolean }) => !c.matches)));
+    assert.ok(
+      x.mapping.columns.every((c: { matches: boolean | null }) => c.matches === true),
+      JSON.stringify(x.mapping.columns.filter((c: { matches: boolean }) => !c.matches)),
+    );
 
     const text = await runCli(config, ['explain', String(code)]);
     assert.equal(text.code, 0);
@@ -272,7 +305,9 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
 
   it('compare <A> <B>: phases, deltas, fingerprints, which key ranges changed between the loads, and the projected cutover', async () => {
     // Between the rehearsals: 40 customers' emails change in the source, and the bank adds a branch.
-    await source.query(`UPDATE efz_customer SET email = 'new' || customer_code || '@example.com', updated_at = clock_timestamp() WHERE customer_code BETWEEN 1210 AND 1249`);
+    await source.query(
+      `UPDATE efz_customer SET email = 'new' || customer_code || '@example.com', updated_at = clock_timestamp() WHERE customer_code BETWEEN 1210 AND 1249`,
+    );
     await staging.query(`INSERT INTO branch_map (branch_code, branch_id, branch_name) VALUES ('ZZ999', gen_random_uuid(), 'New branch')`);
     const secondId = `signoff-full-${process.pid}-2`;
     const second = await runMigration(servers.temporal.client, config, { mode: 'full' }, secondId);
@@ -289,7 +324,10 @@ describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal 
     assert.equal(c.ranges.same, first.batches.total - 1);
     for (const p of c.phases.filter((x: { phase: string }) => x.phase !== 'finish')) assert.ok(p.a.ms > 0 && p.b.ms > 0, p.phase);
     assert.equal(c.phases.find((p: { phase: string }) => p.phase === 'load').a.rows, ROWS);
-    assert.deepEqual(c.counts.find((d: { name: string }) => d.name === 'loaded'), { name: 'loaded', a: first.counts.loaded, b: second.counts.loaded, delta: second.counts.loaded - first.counts.loaded });
+    assert.deepEqual(
+      c.counts.find((d: { name: string }) => d.name === 'loaded'),
+      { name: 'loaded', a: first.counts.loaded, b: second.counts.loaded, delta: second.counts.loaded - first.counts.loaded },
+    );
     assert.ok(c.issues.some((i: { reason: string; a: number; b: number; delta: number }) => i.reason === 'INVALID_BVN' && i.a > 0 && i.delta === i.b - i.a));
     assert.equal(c.projection.sourceRows, ROWS);
     assert.ok([firstId, secondId].includes(c.projection.basedOn));

@@ -26,7 +26,8 @@ describe('the source is the truth: contract 5.1 (real Temporal dev server + Post
   const workers: RunningWorker[] = [];
   let counter = 0;
 
-  const configFor = (overrides: Record<string, string> = {}): AppConfig => testConfig(servers.urls, servers.temporal.address, { BATCH_SIZE: '250', ...overrides });
+  const configFor = (overrides: Record<string, string> = {}): AppConfig =>
+    testConfig(servers.urls, servers.temporal.address, { BATCH_SIZE: '250', ...overrides });
   const worker = async (config: AppConfig) => {
     const w = await startWorker(config, servers.temporal.nativeConnection, servers.temporal.client);
     workers.push(w);
@@ -39,18 +40,25 @@ describe('the source is the truth: contract 5.1 (real Temporal dev server + Post
   const seed = (rows: number, seedNo = 11) => seedSource({ sourceUrl: servers.urls.source, stagingUrl: servers.urls.staging, rows, seed: seedNo });
   const check = (result: MigrationResult, name: string) => result.reconciliation?.checks.find((c) => c.name === name);
   const completed = (result: MigrationResult) =>
-    assert.equal(result.status, 'COMPLETED', JSON.stringify({ status: result.status, error: result.error, checks: result.reconciliation?.checks.filter((c) => !c.ok) }));
+    assert.equal(
+      result.status,
+      'COMPLETED',
+      JSON.stringify({ status: result.status, error: result.error, checks: result.reconciliation?.checks.filter((c) => !c.ok) }),
+    );
   /** Every source code is loaded (a destination row) or rejected by the given run, and nothing else is in the destination. */
   const everySourceRowLoadedOrRejected = async (runId: number) => {
     const codes = (await source.query(`SELECT customer_code AS c FROM efz_customer ORDER BY 1`)).rows.map((r) => Number(r.c));
     const loaded = new Set((await destination.query(`SELECT "customerNumber"::int AS c FROM customer_profile`)).rows.map((r) => Number(r.c)));
-    const rejected = new Set((await staging.query(`SELECT customer_code AS c FROM migration_issue WHERE run_id = $1 AND severity = 'REJECT'`, [runId])).rows.map((r) => Number(r.c)));
+    const rejected = new Set(
+      (await staging.query(`SELECT customer_code AS c FROM migration_issue WHERE run_id = $1 AND severity = 'REJECT'`, [runId])).rows.map((r) => Number(r.c)),
+    );
     const lost = codes.filter((c) => !loaded.has(c) && !rejected.has(c));
     assert.deepEqual(lost.slice(0, 20), [], `${lost.length} source row(s) neither loaded nor rejected`);
     assert.equal(loaded.size + rejected.size, codes.length, 'source rows = loaded + rejected');
   };
   const destEmail = async (code: number): Promise<string | null | undefined> =>
-    (await destination.query(`SELECT "customerProfileData"->>'email' AS e FROM customer_profile WHERE "customerNumber" = $1`, [String(code).padStart(10, '0')])).rows[0]?.e;
+    (await destination.query(`SELECT "customerProfileData"->>'email' AS e FROM customer_profile WHERE "customerNumber" = $1`, [String(code).padStart(10, '0')]))
+      .rows[0]?.e;
   /** Loaded (not rejected) codes of a run, ascending. */
   const loadedCodes = async () => (await destination.query(`SELECT "customerNumber"::int AS c FROM customer_profile ORDER BY 1`)).rows.map((r) => Number(r.c));
 
@@ -75,7 +83,9 @@ describe('the source is the truth: contract 5.1 (real Temporal dev server + Post
     completed(first);
     const clean = await destinationDigest(destination);
 
-    await source.query(`UPDATE efz_customer SET email = 'changed' || customer_code || '@example.com', updated_at = clock_timestamp() WHERE customer_code <= 300`);
+    await source.query(
+      `UPDATE efz_customer SET email = 'changed' || customer_code || '@example.com', updated_at = clock_timestamp() WHERE customer_code <= 300`,
+    );
     completed(await run(config, { mode: 'incremental' }));
     assert.notDeepEqual(await destinationDigest(destination), clean, 'the incremental run migrated the changes');
 
@@ -154,7 +164,12 @@ describe('the source is the truth: contract 5.1 (real Temporal dev server + Post
     const loaded = new Set(await loadedCodes());
     const checked = [...written].filter((c) => loaded.has(c));
     assert.ok(checked.length >= 40, `${checked.length} written rows are loadable`);
-    const sourceEmails = new Map((await source.query(`SELECT customer_code AS c, email FROM efz_customer WHERE customer_code = ANY($1)`, [checked])).rows.map((r) => [Number(r.c), r.email]));
+    const sourceEmails = new Map(
+      (await source.query(`SELECT customer_code AS c, email FROM efz_customer WHERE customer_code = ANY($1)`, [checked])).rows.map((r) => [
+        Number(r.c),
+        r.email,
+      ]),
+    );
     const stale = [];
     for (const code of checked) if ((await destEmail(code)) !== sourceEmails.get(code)) stale.push(code);
     assert.deepEqual(stale, [], 'every concurrently written row holds its latest value');
@@ -172,9 +187,13 @@ describe('the source is the truth: contract 5.1 (real Temporal dev server + Post
     try {
       const handle = await start(config, { mode: 'full' });
       const id = handle.workflowId;
-      await until('the run loading', async () => (await staging.query(`SELECT phase FROM migration_run WHERE workflow_id = $1`, [id])).rows[0]?.phase === 'loading');
+      await until(
+        'the run loading',
+        async () => (await staging.query(`SELECT phase FROM migration_run WHERE workflow_id = $1`, [id])).rows[0]?.phase === 'loading',
+      );
       // A valid row late in the key range (its batch has not been mapped yet): only its email changes.
-      const victim = (await staging.query(`SELECT customer_code AS c FROM stg_customer WHERE email LIKE '%@%.%' ORDER BY customer_code DESC LIMIT 1 OFFSET 5`)).rows[0].c;
+      const victim = (await staging.query(`SELECT customer_code AS c FROM stg_customer WHERE email LIKE '%@%.%' ORDER BY customer_code DESC LIMIT 1 OFFSET 5`))
+        .rows[0].c;
       await staging.query(`UPDATE stg_customer SET email = 'intruder@example.com' WHERE customer_code = $1`, [victim]);
       await blocker.query('COMMIT');
       const result: MigrationResult = await handle.result();
@@ -228,12 +247,27 @@ describe('the source is the truth: contract 5.1 (real Temporal dev server + Post
       await worker(config);
       await seed(2000, 15);
       const first = await start(config, { mode: 'full', parallelism: 2 });
-      const firstRun = await until('the first run loading', async () => {
-        const r = (await staging.query(`SELECT r.run_id, count(*) FILTER (WHERE b.status = 'DONE')::int AS done FROM migration_run r JOIN migration_batch b USING (run_id) WHERE r.workflow_id = $1 GROUP BY r.run_id`, [first.workflowId])).rows[0];
-        return r && r.done >= 2 ? Number(r.run_id) : undefined;
-      }, 120_000, 50);
+      const firstRun = await until(
+        'the first run loading',
+        async () => {
+          const r = (
+            await staging.query(
+              `SELECT r.run_id, count(*) FILTER (WHERE b.status = 'DONE')::int AS done FROM migration_run r JOIN migration_batch b USING (run_id) WHERE r.workflow_id = $1 GROUP BY r.run_id`,
+              [first.workflowId],
+            )
+          ).rows[0];
+          return r && r.done >= 2 ? Number(r.run_id) : undefined;
+        },
+        120_000,
+        50,
+      );
       // Just after a batch begins its slow commit.
-      await until('a batch in its commit', async () => (await destination.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()`)).rowCount! > 0, 30_000, 20);
+      await until(
+        'a batch in its commit',
+        async () => (await destination.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()`)).rowCount! > 0,
+        30_000,
+        20,
+      );
       if (end === 'cancel') {
         await first.cancel();
         await until('the cancelled run closed', async () => (await first.describe()).status.name !== 'RUNNING', 60_000, 50);
@@ -276,10 +310,20 @@ describe('the source is the truth: contract 5.1 (real Temporal dev server + Post
       await seed(2000, 16);
       await slowInserts(servers.urls.staging, 'migration_issue', 0.2); // each batch takes a fifth of a second or more
       const handle = await start(configA, { mode: 'full', parallelism: 1 });
-      await until('a few batches loaded by worker A', async () => {
-        const r = (await staging.query(`SELECT count(*)::int AS n FROM migration_batch b JOIN migration_run r USING (run_id) WHERE r.workflow_id = $1 AND b.status = 'DONE'`, [handle.workflowId])).rows[0];
-        return r.n >= 3;
-      }, 120_000, 50);
+      await until(
+        'a few batches loaded by worker A',
+        async () => {
+          const r = (
+            await staging.query(
+              `SELECT count(*)::int AS n FROM migration_batch b JOIN migration_run r USING (run_id) WHERE r.workflow_id = $1 AND b.status = 'DONE'`,
+              [handle.workflowId],
+            )
+          ).rows[0];
+          return r.n >= 3;
+        },
+        120_000,
+        50,
+      );
       // Worker A leaves mid-load (one in-process worker per task queue) and B, with the other file, goes on.
       await a.stop();
       await worker(configB);
@@ -289,7 +333,12 @@ describe('the source is the truth: contract 5.1 (real Temporal dev server + Post
       const fingerprint = check(result, 'one_mapping_fingerprint')!;
       assert.equal(fingerprint.ok, false);
       assert.match(fingerprint.detail, /batch\(es\) loaded under another fingerprint than the run's \(mappingSha256 differ\): batch\(es\) \d+/);
-      const batchesB = (await staging.query(`SELECT batch_no FROM migration_batch WHERE run_id = $1 AND fingerprint->>'mappingSha256' <> (SELECT fingerprint->>'mappingSha256' FROM migration_run WHERE run_id = $1) ORDER BY 1`, [result.runId])).rows.map((r) => r.batch_no);
+      const batchesB = (
+        await staging.query(
+          `SELECT batch_no FROM migration_batch WHERE run_id = $1 AND fingerprint->>'mappingSha256' <> (SELECT fingerprint->>'mappingSha256' FROM migration_run WHERE run_id = $1) ORDER BY 1`,
+          [result.runId],
+        )
+      ).rows.map((r) => r.batch_no);
       assert.ok(batchesB.length > 0);
       assert.ok(fingerprint.detail.includes(`batch(es) ${batchesB.slice(0, 20).join(', ')}`), fingerprint.detail);
     } finally {

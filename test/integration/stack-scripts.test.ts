@@ -110,7 +110,14 @@ for (const [index, scenario] of scenarios.entries()) {
     const env = (overrides: Partial<Ports> = {}): NodeJS.ProcessEnv => {
       const p = { ...ports, ...overrides };
       // Nothing of ours leaks in (no URL, no TEMPORAL_*): the defaults must follow the ports.
-      return { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', LOCAL_PG_PORT: String(p.pg), LOCAL_TEMPORAL_PORT: String(p.temporal), LOCAL_TEMPORAL_UI_PORT: String(p.ui) };
+      return {
+        PATH: process.env.PATH,
+        HOME: home,
+        LANG: 'C.UTF-8',
+        LOCAL_PG_PORT: String(p.pg),
+        LOCAL_TEMPORAL_PORT: String(p.temporal),
+        LOCAL_TEMPORAL_UI_PORT: String(p.ui),
+      };
     };
 
     /** A command in the clone, as the scenario's user, to its end. */
@@ -252,7 +259,10 @@ for (const [index, scenario] of scenarios.entries()) {
           assert.equal(r.code, 1, shown(r));
           const lines = r.stderr.trim().split('\n');
           assert.equal(lines.length, 1, r.stderr);
-          assert.match(lines[0], new RegExp(`^stack: port ${held} \\(.+\\) on 127\\.0\\.0\\.1 is already taken by pid ${process.pid} \\(.*node.*\\): set ${setting} to a free port`));
+          assert.match(
+            lines[0],
+            new RegExp(`^stack: port ${held} \\(.+\\) on 127\\.0\\.0\\.1 is already taken by pid ${process.pid} \\(.*node.*\\): set ${setting} to a free port`),
+          );
           for (const [other, port] of Object.entries(ports)) {
             if (other !== which) assert.equal(await isPortOpen('127.0.0.1', port), false, `nothing started on ${port}`);
           }

@@ -13,7 +13,10 @@ export function ensureChromium(): string {
   if (fs.existsSync(CHROMIUM)) return CHROMIUM;
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['apt-get', 'update', '-qq'], ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'chromium', 'fonts-dejavu-core']]) {
+  for (const args of [
+    ['apt-get', 'update', '-qq'],
+    ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'chromium', 'fonts-dejavu-core'],
+  ]) {
     const [cmd, ...rest] = [...sudo, ...args];
     const r = spawnSync(cmd, rest, { env, encoding: 'utf8', timeout: 600_000 });
     if (r.status !== 0) throw new Error(`installing chromium failed (${args.join(' ')}): ${r.stderr || r.error?.message}`);
@@ -29,11 +32,26 @@ export function ensureChromium(): string {
 function chromium(extra: string[], file: string): { stdout: string; stderr: string } {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
   try {
-    const r = spawnSync(ensureChromium(), [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`,
-      '--proxy-server=127.0.0.1:9', '--proxy-bypass-list=<-loopback>', ...extra, `file://${path.resolve(file)}`,
-    ], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+    const r = spawnSync(
+      ensureChromium(),
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--hide-scrollbars',
+        `--user-data-dir=${profile}`,
+        '--proxy-server=127.0.0.1:9',
+        '--proxy-bypass-list=<-loopback>',
+        ...extra,
+        `file://${path.resolve(file)}`,
+      ],
+      { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 },
+    );
     if (r.status !== 0) throw new Error(`chromium exited ${r.status}: ${r.stderr}`);
     return { stdout: r.stdout, stderr: r.stderr };
   } finally {

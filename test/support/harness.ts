@@ -70,12 +70,14 @@ export async function runMigration(client: Client, config: AppConfig, input: Mig
 
 /** An md5 over every column of both destination tables, in key order: equal digests, equal tables. */
 export async function destinationDigest(destination: Pool): Promise<{ customer: string; profile: string; customers: number; profiles: number }> {
-  const row = (await destination.query(
-    `SELECT (SELECT md5(COALESCE(string_agg(c::text, E'\\n' ORDER BY c."customerId"), '')) FROM customer c) AS customer,
+  const row = (
+    await destination.query(
+      `SELECT (SELECT md5(COALESCE(string_agg(c::text, E'\\n' ORDER BY c."customerId"), '')) FROM customer c) AS customer,
             (SELECT md5(COALESCE(string_agg(p::text, E'\\n' ORDER BY p."customerProfileId"), '')) FROM customer_profile p) AS profile,
             (SELECT count(*)::int FROM customer) AS customers,
             (SELECT count(*)::int FROM customer_profile) AS profiles`,
-  )).rows[0];
+    )
+  ).rows[0];
   return row;
 }
 

@@ -18,7 +18,12 @@ export const CLIENT_MAIN = path.join(DIST, 'client', 'main.js');
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns something other than undefined/false/null; fails after timeoutMs. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = 60_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -183,7 +188,22 @@ export class TemporalDevServer {
   }
 
   async start(): Promise<void> {
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless', '--db-filename', this.dbFile, '--namespace', 'default', ...searchAttributeArgs(), '--log-level', 'error'];
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--headless',
+      '--db-filename',
+      this.dbFile,
+      '--namespace',
+      'default',
+      ...searchAttributeArgs(),
+      '--log-level',
+      'error',
+    ];
     // The CLI reads TEMPORAL_* variables too: none of ours may reach it.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
     const child = spawn(resolveTemporalCli(), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -28,18 +28,87 @@ function openssl(args: string[], cwd: string): void {
 export function makeCertificates(dir: string, serverNames: string[]): CertFiles {
   fs.mkdirSync(dir, { recursive: true });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=migration-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  openssl(['req', '-x509', ...ec, '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '2', '-subj', '/CN=some-other-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=migration-test-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'other-ca.key',
+      '-out',
+      'other-ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=some-other-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
   const san = serverNames.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
   const issue = (name: string, subject: string, ext: string) => {
     fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
     openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`], dir);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.pem`,
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+      ],
+      dir,
+    );
   };
-  issue('server', `/CN=${serverNames[0]}`, `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
+  issue(
+    'server',
+    `/CN=${serverNames[0]}`,
+    `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
+  );
   issue('client', '/CN=migration-worker', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
   const f = (name: string) => path.join(dir, name);
-  return { ca: f('ca.pem'), caKey: f('ca.key'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key'), otherCa: f('other-ca.pem') };
+  return {
+    ca: f('ca.pem'),
+    caKey: f('ca.key'),
+    serverCert: f('server.pem'),
+    serverKey: f('server.key'),
+    clientCert: f('client.pem'),
+    clientKey: f('client.key'),
+    otherCa: f('other-ca.pem'),
+  };
 }
 
 export interface TlsProxyOptions {
@@ -89,7 +158,10 @@ export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy>
     if (typeof auth === 'string') proxy.authorizations.add(auth);
     if (options.apiKey !== undefined && auth !== `Bearer ${options.apiKey}`) {
       proxy.refusedCalls++;
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'missing or wrong API key' }, { endStream: true });
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'missing or wrong API key' },
+        { endStream: true },
+      );
       return;
     }
     const forwarded: http2.OutgoingHttpHeaders = {};
@@ -99,7 +171,8 @@ export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy>
     req.on('response', (h) => {
       const out: http2.OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = v;
-      if (h['grpc-status'] !== undefined) stream.respond(out, { endStream: true }); // trailers-only response
+      if (h['grpc-status'] !== undefined)
+        stream.respond(out, { endStream: true }); // trailers-only response
       else stream.respond(out, { waitForTrailers: true });
     });
     req.on('trailers', (t) => (trailers = t));
@@ -109,7 +182,7 @@ export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy>
       stream.sendTrailers(out);
     });
     req.on('data', (d) => !stream.destroyed && stream.write(d));
-    req.on('end', () => !stream.destroyed && !stream.headersSent ? stream.close() : !stream.destroyed && stream.end());
+    req.on('end', () => (!stream.destroyed && !stream.headersSent ? stream.close() : !stream.destroyed && stream.end()));
     req.on('error', () => !stream.destroyed && stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
     stream.on('data', (d) => req.write(d));
     stream.on('end', () => req.end());

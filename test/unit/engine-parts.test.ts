@@ -28,7 +28,10 @@ describe('mapping engine parts', () => {
       const doc = shippedDocument();
       const { fields } = checkDocument(doc);
       assert.deepEqual([...fields.keys()], Object.keys(doc.fields));
-      assert.deepEqual([...fields.values()].map((f) => f.slot), Object.keys(doc.fields).map((_, i) => i));
+      assert.deepEqual(
+        [...fields.values()].map((f) => f.slot),
+        Object.keys(doc.fields).map((_, i) => i),
+      );
       assert.deepEqual([...fields.get('title')!.types], ['INDIVIDUAL']);
       assert.deepEqual([...fields.get('email')!.types], ['INDIVIDUAL', 'CORPORATE']); // no "types": every type
     });
@@ -37,7 +40,10 @@ describe('mapping engine parts', () => {
       const doc = shippedDocument();
       const { rules, typeRules, typeField } = checkDocument(doc);
       const ranks = rules.map((r) => doc.rejects.order.indexOf(r.code));
-      assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b));
+      assert.deepEqual(
+        ranks,
+        [...ranks].sort((a, b) => a - b),
+      );
       assert.equal(typeField.name, doc.customerType.field);
       assert.ok(typeRules.length > 0);
       assert.deepEqual(rules.slice(0, typeRules.length), typeRules);
@@ -84,9 +90,17 @@ describe('mapping engine parts', () => {
     it('keeps the rules and warnings of the fields a type uses, in precedence order, without the type rules', () => {
       for (const [type, plan] of plans) {
         const expected = checked.rules.filter((r) => r.field !== checked.typeField && r.field.types.has(type));
-        assert.deepEqual(plan.rejects.map((r) => r.code), expected.map((r) => r.code), type);
+        assert.deepEqual(
+          plan.rejects.map((r) => r.code),
+          expected.map((r) => r.code),
+          type,
+        );
         const warned = checked.warnings.filter((w) => w.field.types.has(type)).map((w) => w.field.source);
-        assert.deepEqual(plan.warns.map((w) => w.source), warned, type);
+        assert.deepEqual(
+          plan.warns.map((w) => w.source),
+          warned,
+          type,
+        );
       }
       assert.ok(!plans.get('CORPORATE')!.rejects.some((r) => r.code === 'MISSING_NAME'));
       assert.ok(!plans.get('INDIVIDUAL')!.warns.some((w) => w.source === 'date_of_incorporation'));
@@ -137,7 +151,10 @@ describe('mapping engine parts', () => {
         phase(row, ctx, BRANCHES, vals);
         return vals;
       };
-      for (const row of [{ name: ' Ada ', note: '  ', code: 'x' }, { name: null, note: 'n', constructor: ' c ', code: null }] as SourceRow[]) {
+      for (const row of [
+        { name: ' Ada ', note: '  ', code: 'x' },
+        { name: null, note: 'n', constructor: ' c ', code: null },
+      ] as SourceRow[]) {
         const generated = run(normalisePhase(steps), row);
         assert.deepEqual(generated, run(normaliseLoop(steps), row));
         assert.equal(generated[3], INVALID);

@@ -22,9 +22,25 @@ import {
 } from './mapping-fixtures';
 
 const CUSTOMER_COLUMNS = [
-  'customerId', 'tenantId', 'branchId', 'branch', 'approverId', 'approver', 'initiatorId', 'initiator',
-  'customerType', 'CategoryOfCustomer', 'CategoryOfBusiness', 'status', 'approvalStatus',
-  'requiresRegularization', 'isAutoReactivityOnly', 'monitoring', 'isTerminated', 'createdAt', 'updatedAt',
+  'customerId',
+  'tenantId',
+  'branchId',
+  'branch',
+  'approverId',
+  'approver',
+  'initiatorId',
+  'initiator',
+  'customerType',
+  'CategoryOfCustomer',
+  'CategoryOfBusiness',
+  'status',
+  'approvalStatus',
+  'requiresRegularization',
+  'isAutoReactivityOnly',
+  'monitoring',
+  'isTerminated',
+  'createdAt',
+  'updatedAt',
 ];
 const PROFILE_COLUMNS = ['customerProfileId', 'customerId', 'customerNumber', 'bvn', 'customerProfileData', 'createdAt', 'updatedAt'];
 
@@ -148,7 +164,8 @@ describe('mapping engine', () => {
 
   describe('customer type', () => {
     it('maps every legacy spelling in any case', () => {
-      for (const t of ['individual', 'IND', ' Retail ', 'INDIVIDUAL', '\tind\u00a0']) assert.equal(mapOk(individual({ customer_type: t })).customerType, 'INDIVIDUAL', t);
+      for (const t of ['individual', 'IND', ' Retail ', 'INDIVIDUAL', '\tind\u00a0'])
+        assert.equal(mapOk(individual({ customer_type: t })).customerType, 'INDIVIDUAL', t);
       for (const t of ['sme', 'SME', 'Corporate', 'CORP', ' business ']) assert.equal(mapOk(corporate({ customer_type: t })).customerType, 'CORPORATE', t);
     });
     it('rejects an unknown, missing or blank type with UNKNOWN_CUSTOMER_TYPE and a null customerType', () => {
@@ -183,10 +200,16 @@ describe('mapping engine', () => {
     });
     it('rejects an INDIVIDUAL without a first name or a last name (MISSING_NAME)', () => {
       assert.deepStrictEqual(mapRejected(individual({ first_name: null })).reject, {
-        severity: 'REJECT', reason: 'MISSING_NAME', field: 'first_name', value: null,
+        severity: 'REJECT',
+        reason: 'MISSING_NAME',
+        field: 'first_name',
+        value: null,
       });
       assert.deepStrictEqual(mapRejected(individual({ last_name: ' \t ' })).reject, {
-        severity: 'REJECT', reason: 'MISSING_NAME', field: 'last_name', value: ' \t ',
+        severity: 'REJECT',
+        reason: 'MISSING_NAME',
+        field: 'last_name',
+        value: ' \t ',
       });
       assert.equal(mapRejected(individual({ first_name: '', last_name: '' })).reject.reason, 'MISSING_NAME');
       assert.equal(mapRejected(individual({ first_name: null })).customerType, 'INDIVIDUAL');
@@ -208,7 +231,10 @@ describe('mapping engine', () => {
     });
     it('rejects a present bvn that is not 11 digits, for both types (INVALID_BVN)', () => {
       assert.deepStrictEqual(mapRejected(individual({ bvn: '1234567890' })).reject, {
-        severity: 'REJECT', reason: 'INVALID_BVN', field: 'bvn', value: '1234567890',
+        severity: 'REJECT',
+        reason: 'INVALID_BVN',
+        field: 'bvn',
+        value: '1234567890',
       });
       assert.equal(mapRejected(corporate({ bvn: '2212345678X' })).reject.reason, 'INVALID_BVN');
       assert.equal(mapRejected(individual({ bvn: 'N/A' })).reject.reason, 'INVALID_BVN');
@@ -227,7 +253,10 @@ describe('mapping engine', () => {
     it('rejects an unparseable, future or pre-1900 date of birth (INVALID_DATE_OF_BIRTH)', () => {
       for (const v of ['31/02/1990', '1987-3-5', 'unknown', '2024-06-02', '31-Dec-1899', '29/02/1900']) {
         assert.deepStrictEqual(mapRejected(individual({ date_of_birth: v })).reject, {
-          severity: 'REJECT', reason: 'INVALID_DATE_OF_BIRTH', field: 'date_of_birth', value: v,
+          severity: 'REJECT',
+          reason: 'INVALID_DATE_OF_BIRTH',
+          field: 'date_of_birth',
+          value: v,
         });
       }
     });
@@ -256,7 +285,10 @@ describe('mapping engine', () => {
     it('rejects a missing or unknown branch code (UNKNOWN_BRANCH)', () => {
       for (const v of [null, ' ', 'LAG999', 'LAG 001']) {
         assert.deepStrictEqual(mapRejected(individual({ branch_code: v })).reject, {
-          severity: 'REJECT', reason: 'UNKNOWN_BRANCH', field: 'branch_code', value: v,
+          severity: 'REJECT',
+          reason: 'UNKNOWN_BRANCH',
+          field: 'branch_code',
+          value: v,
         });
       }
       assert.equal(mapRejected(corporate({ branch_code: 'nowhere' })).reject.reason, 'UNKNOWN_BRANCH');
@@ -284,7 +316,10 @@ describe('mapping engine', () => {
     it('rejects any other status (UNKNOWN_STATUS)', () => {
       for (const v of ['SUSPENDED', 'pending', 'ACTIVE1', 'activ']) {
         assert.deepStrictEqual(mapRejected(individual({ status: v })).reject, {
-          severity: 'REJECT', reason: 'UNKNOWN_STATUS', field: 'status', value: v,
+          severity: 'REJECT',
+          reason: 'UNKNOWN_STATUS',
+          field: 'status',
+          value: v,
         });
       }
     });
@@ -428,21 +463,32 @@ describe('mapping engine', () => {
   });
 
   describe('fields a type does not use', () => {
-    it('ignores an INDIVIDUAL\'s business fields and incorporation date: no output, no warning', () => {
+    it("ignores an INDIVIDUAL's business fields and incorporation date: no output, no warning", () => {
       const r = mapOk(individual({ business_name: 'X Ltd', registration_number: 'RC1', tax_id: 'T1', date_of_incorporation: 'garbage' }));
       assert.deepStrictEqual(r.warnings, []);
       const data = profileData(r);
       for (const key of ['businessName', 'registrationNumber', 'taxId', 'dateOfIncorporation', 'natureOfBusiness']) assert.ok(!(key in data), key);
     });
-    it('ignores a CORPORATE\'s personal fields and identification: no output, no warning', () => {
-      const r = mapOk(corporate({
-        title: 'Mr', first_name: 'A', middle_name: 'B', last_name: 'C', gender: 'robot', date_of_birth: 'never',
-        marital_status: 'single', nationality: 'ng', id_type: 'nin', id_expiry_date: 'someday', employer_name: 'Acme',
-      }));
+    it("ignores a CORPORATE's personal fields and identification: no output, no warning", () => {
+      const r = mapOk(
+        corporate({
+          title: 'Mr',
+          first_name: 'A',
+          middle_name: 'B',
+          last_name: 'C',
+          gender: 'robot',
+          date_of_birth: 'never',
+          marital_status: 'single',
+          nationality: 'ng',
+          id_type: 'nin',
+          id_expiry_date: 'someday',
+          employer_name: 'Acme',
+        }),
+      );
       assert.deepStrictEqual(r.warnings, []);
       assert.deepStrictEqual(profileData(r), CORPORATE_PROFILE_DATA);
     });
-    it('still validates a CORPORATE\'s bvn and counts its id_number', () => {
+    it("still validates a CORPORATE's bvn and counts its id_number", () => {
       assert.equal(mapRejected(corporate({ bvn: '123' })).reject.reason, 'INVALID_BVN');
       assert.equal(mapOk(corporate({ id_number: null })).customer.requiresRegularization, true);
     });
@@ -451,8 +497,14 @@ describe('mapping engine', () => {
   describe('reject precedence', () => {
     // Every reason applies at once; fixing them one by one reveals the next in contract order.
     const allWrong: SourceRow = individual({
-      customer_type: 'alien', first_name: null, bvn: '12', date_of_birth: '2999-01-01', branch_code: 'NOWHERE', status: 'pending',
-      gender: 'x', email: 'bad',
+      customer_type: 'alien',
+      first_name: null,
+      bvn: '12',
+      date_of_birth: '2999-01-01',
+      branch_code: 'NOWHERE',
+      status: 'pending',
+      gender: 'x',
+      email: 'bad',
     });
     const steps: Array<[string, SourceRow]> = [
       ['UNKNOWN_CUSTOMER_TYPE', {}],
@@ -490,9 +542,44 @@ describe('mapping engine', () => {
     const mapping = defaultMapping();
     const long = 'x'.repeat(10_000);
     const nasty: unknown[] = [
-      null, undefined, '', ' ', long, ` ${long} `, '😀', '👩‍👩‍👧‍👦 Family', '\u0000', '\u0001\u0002\u001f', '\ud800', 'ǅ', 'İ', '\u202e',
-      0, -1, 1.5, NaN, Infinity, -0, 2 ** 53, true, false, {}, [], [1, 2], new Date(0), Symbol('s'), 10n, () => 1,
-      { toString(): string { throw new Error('boom'); } }, Object.create(null), '05-mar-1987', '+2348031234567',
+      null,
+      undefined,
+      '',
+      ' ',
+      long,
+      ` ${long} `,
+      '😀',
+      '👩‍👩‍👧‍👦 Family',
+      '\u0000',
+      '\u0001\u0002\u001f',
+      '\ud800',
+      'ǅ',
+      'İ',
+      '\u202e',
+      0,
+      -1,
+      1.5,
+      NaN,
+      Infinity,
+      -0,
+      2 ** 53,
+      true,
+      false,
+      {},
+      [],
+      [1, 2],
+      new Date(0),
+      Symbol('s'),
+      10n,
+      () => 1,
+      {
+        toString(): string {
+          throw new Error('boom');
+        },
+      },
+      Object.create(null),
+      '05-mar-1987',
+      '+2348031234567',
     ];
     const columns = mapping.source.columns;
 
@@ -512,7 +599,15 @@ describe('mapping engine', () => {
     });
 
     it('maps random dirty rows to either destination rows or exactly one known reject', () => {
-      const reasons = new Set(['UNKNOWN_CUSTOMER_TYPE', 'MISSING_NAME', 'MISSING_BUSINESS_NAME', 'INVALID_BVN', 'INVALID_DATE_OF_BIRTH', 'UNKNOWN_BRANCH', 'UNKNOWN_STATUS']);
+      const reasons = new Set([
+        'UNKNOWN_CUSTOMER_TYPE',
+        'MISSING_NAME',
+        'MISSING_BUSINESS_NAME',
+        'INVALID_BVN',
+        'INVALID_DATE_OF_BIRTH',
+        'UNKNOWN_BRANCH',
+        'UNKNOWN_STATUS',
+      ]);
       let seed = 42;
       const rand = (n: number): number => {
         seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -598,6 +693,5 @@ describe('mapping engine', () => {
         assert.equal(!r.ok && r.reject.reason, 'UNKNOWN_CUSTOMER_TYPE');
       }
     });
-
   });
 });

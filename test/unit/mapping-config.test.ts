@@ -173,38 +173,77 @@ describe('mapping document', () => {
   describe('broken mapping files are refused with a MappingConfigError', () => {
     it('names the file and the position of bad JSON', () => {
       const file = writeFile('bad.json', '{\n  "version": 1,\n  "source": {,\n}');
-      assert.throws(() => loadMappingFile(file, CONSTANTS), (e: unknown) => {
-        assert.ok(e instanceof MappingConfigError);
-        assert.ok(e.message.includes(file), e.message);
-        assert.match(e.message, /not valid JSON.*line 3/);
-        return true;
-      });
+      assert.throws(
+        () => loadMappingFile(file, CONSTANTS),
+        (e: unknown) => {
+          assert.ok(e instanceof MappingConfigError);
+          assert.ok(e.message.includes(file), e.message);
+          assert.match(e.message, /not valid JSON.*line 3/);
+          return true;
+        },
+      );
     });
     it('names a file that cannot be read', () => {
       const file = path.join(tmp, 'missing.json');
-      assert.throws(() => loadMappingFile(file, CONSTANTS), (e: unknown) => e instanceof MappingConfigError && e.message.includes(file) && /cannot read/.test(e.message));
+      assert.throws(
+        () => loadMappingFile(file, CONSTANTS),
+        (e: unknown) => e instanceof MappingConfigError && e.message.includes(file) && /cannot read/.test(e.message),
+      );
     });
     it('refuses an SQL identifier that is not one, naming the file and the JSON path', () => {
       const doc = mappingDocument();
       doc.source.table = 'efz_customer; DROP TABLE customer';
       const file = writeFile('inject.json', JSON.stringify(doc, null, 2));
-      assert.throws(() => loadMappingFile(file, CONSTANTS), (e: unknown) => {
-        assert.ok(e instanceof MappingConfigError);
-        assert.equal(
-          e.message,
-          `invalid mapping file ${file}: $.source.table: must be an SQL identifier matching ^[A-Za-z_][A-Za-z0-9_]*$ (got "efz_customer; DROP TABLE customer")`,
-        );
-        return true;
-      });
+      assert.throws(
+        () => loadMappingFile(file, CONSTANTS),
+        (e: unknown) => {
+          assert.ok(e instanceof MappingConfigError);
+          assert.equal(
+            e.message,
+            `invalid mapping file ${file}: $.source.table: must be an SQL identifier matching ^[A-Za-z_][A-Za-z0-9_]*$ (got "efz_customer; DROP TABLE customer")`,
+          );
+          return true;
+        },
+      );
     });
     it('refuses bad identifiers in every SQL position', () => {
       const cases: Array<[(d: any) => void, string]> = [
-        [(d) => { d.source.schema = 'public"'; }, '$.source.schema'],
-        [(d) => { d.source.columns[3] = 'first name'; }, '$.source.columns[3]'],
-        [(d) => { d.destination.customer.table = 'customer--'; }, '$.destination.customer.table'],
-        [(d) => { d.destination.profile.columns[0] = '1col'; }, '$.destination.profile.columns[0]'],
-        [(d) => { d.destination.customer.key = ''; }, '$.destination.customer.key'],
-        [(d) => { d.fields.title.source = 'title)'; }, '$.fields.title.source'],
+        [
+          (d) => {
+            d.source.schema = 'public"';
+          },
+          '$.source.schema',
+        ],
+        [
+          (d) => {
+            d.source.columns[3] = 'first name';
+          },
+          '$.source.columns[3]',
+        ],
+        [
+          (d) => {
+            d.destination.customer.table = 'customer--';
+          },
+          '$.destination.customer.table',
+        ],
+        [
+          (d) => {
+            d.destination.profile.columns[0] = '1col';
+          },
+          '$.destination.profile.columns[0]',
+        ],
+        [
+          (d) => {
+            d.destination.customer.key = '';
+          },
+          '$.destination.customer.key',
+        ],
+        [
+          (d) => {
+            d.fields.title.source = 'title)';
+          },
+          '$.fields.title.source',
+        ],
       ];
       for (const [mutate, jsonPath] of cases) {
         const doc = mappingDocument();

@@ -83,14 +83,25 @@ export const INDIVIDUAL_ROW: SourceRow = {
 
 /** The contract's INDIVIDUAL customerProfileData example, verbatim. */
 export const INDIVIDUAL_PROFILE_DATA = {
-  title: 'MR', firstName: 'Adaeze', middleName: null, lastName: 'Okafor',
-  fullName: 'Adaeze Okafor', gender: 'FEMALE', dateOfBirth: '1987-03-05',
-  maritalStatus: 'SINGLE', nationality: 'NG',
-  email: 'adaeze.okafor@example.com', phoneNumber: '+2348031234567', alternatePhoneNumber: null,
+  title: 'MR',
+  firstName: 'Adaeze',
+  middleName: null,
+  lastName: 'Okafor',
+  fullName: 'Adaeze Okafor',
+  gender: 'FEMALE',
+  dateOfBirth: '1987-03-05',
+  maritalStatus: 'SINGLE',
+  nationality: 'NG',
+  email: 'adaeze.okafor@example.com',
+  phoneNumber: '+2348031234567',
+  alternatePhoneNumber: null,
   address: { line1: '12 Marina Road', line2: null, city: 'Lagos', state: 'Lagos', country: 'NG', postalCode: '101001' },
   identification: { type: 'NIN', number: '12345678901', expiryDate: null },
-  occupation: 'ENGINEER', employerName: 'Acme Ltd',
-  kycLevel: 2, riskRating: 'LOW', accountOfficer: 'AO-0042',
+  occupation: 'ENGINEER',
+  employerName: 'Acme Ltd',
+  kycLevel: 2,
+  riskRating: 'LOW',
+  accountOfficer: 'AO-0042',
 };
 
 /** Dirty source values that map to the contract's CORPORATE example (4.4). */
@@ -125,11 +136,18 @@ export const CORPORATE_ROW: SourceRow = {
 };
 
 export const CORPORATE_PROFILE_DATA = {
-  businessName: 'Okafor Foods Ltd', registrationNumber: 'RC123456', taxId: '12345678-0001',
-  dateOfIncorporation: '2011-06-30', natureOfBusiness: 'FOOD PROCESSING',
-  email: 'info@okaforfoods.example', phoneNumber: '+2348031234567', alternatePhoneNumber: null,
+  businessName: 'Okafor Foods Ltd',
+  registrationNumber: 'RC123456',
+  taxId: '12345678-0001',
+  dateOfIncorporation: '2011-06-30',
+  natureOfBusiness: 'FOOD PROCESSING',
+  email: 'info@okaforfoods.example',
+  phoneNumber: '+2348031234567',
+  alternatePhoneNumber: null,
   address: { line1: '3 Wharf Road', line2: null, city: 'Apapa', state: 'Lagos', country: 'NG', postalCode: null },
-  kycLevel: 3, riskRating: 'MEDIUM', accountOfficer: 'AO-0007',
+  kycLevel: 3,
+  riskRating: 'MEDIUM',
+  accountOfficer: 'AO-0007',
 };
 
 let cached: CompiledMapping | undefined;

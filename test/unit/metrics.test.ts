@@ -17,7 +17,7 @@ async function value(m: MigrationMetrics, name: string, labels: Record<string, s
 }
 
 describe('metrics (lib/metrics.ts)', () => {
-  it('keeps reason labels to the mapping\'s codes: anything else is OTHER', () => {
+  it("keeps reason labels to the mapping's codes: anything else is OTHER", () => {
     assert.equal(reasonLabel('UNKNOWN_BRANCH'), 'UNKNOWN_BRANCH');
     for (const v of ['adaeze@example.com', '12345', 'unknown branch', 'LAG 001', '', 'x'.repeat(70)]) assert.equal(reasonLabel(v), 'OTHER');
   });
@@ -25,8 +25,14 @@ describe('metrics (lib/metrics.ts)', () => {
   it('counts a batch by mode and reason, and observes its duration and rate', async () => {
     const m = new MigrationMetrics();
     m.batchLoaded('full', {
-      loaded: 90, rejected: 10, warned: 4, durationMs: 500,
-      rejectsByReason: new Map([['INVALID_BVN', 6], ['UNKNOWN_BRANCH', 4]]),
+      loaded: 90,
+      rejected: 10,
+      warned: 4,
+      durationMs: 500,
+      rejectsByReason: new Map([
+        ['INVALID_BVN', 6],
+        ['UNKNOWN_BRANCH', 4],
+      ]),
       warningsByReason: new Map([['INVALID_PHONE', 5]]),
     });
     m.batchLoaded('bogus-mode', { loaded: 1, rejected: 0, warned: 0, durationMs: 0, rejectsByReason: new Map(), warningsByReason: new Map() });
@@ -66,7 +72,10 @@ describe('metrics (lib/metrics.ts)', () => {
     assert.equal(c.TEMPORAL_METRICS_ADDRESS, undefined);
     assert.equal(parseConfig({ METRICS_ADDRESS: '0.0.0.0:9464', TEMPORAL_METRICS_ADDRESS: '[::1]:9465' }).TEMPORAL_METRICS_ADDRESS, '[::1]:9465');
     assert.throws(() => parseConfig({ METRICS_ADDRESS: 'http://0.0.0.0:9464' }), /METRICS_ADDRESS: must be host:port/);
-    assert.throws(() => parseConfig({ METRICS_ADDRESS: '0.0.0.0:9464', TEMPORAL_METRICS_ADDRESS: '0.0.0.0:9464' }), /TEMPORAL_METRICS_ADDRESS: must differ from METRICS_ADDRESS/);
+    assert.throws(
+      () => parseConfig({ METRICS_ADDRESS: '0.0.0.0:9464', TEMPORAL_METRICS_ADDRESS: '0.0.0.0:9464' }),
+      /TEMPORAL_METRICS_ADDRESS: must differ from METRICS_ADDRESS/,
+    );
     assert.throws(() => parseConfig({ PREFLIGHT_SAMPLE_SIZE: '0' }), /PREFLIGHT_SAMPLE_SIZE/);
   });
 });

@@ -20,8 +20,7 @@ import type { BranchLookup, RowContext } from '../../mapping/types';
 import { BRANCHES, CTX, mappingDocument } from './mapping-fixtures';
 
 const NO_BRANCHES: BranchLookup = new Map();
-const run = (fn: NormaliserFn, raw: unknown, ctx: RowContext = CTX, branches: BranchLookup = NO_BRANCHES): unknown =>
-  fn(raw, ctx, branches);
+const run = (fn: NormaliserFn, raw: unknown, ctx: RowContext = CTX, branches: BranchLookup = NO_BRANCHES): unknown => fn(raw, ctx, branches);
 
 // The parameters used by the mapping file, so these tests exercise the shipped rules.
 const doc = mappingDocument();
@@ -55,10 +54,17 @@ describe('normalisers', () => {
       assert.equal(cleanText(' a\u0001b😀 '), 'a\u0001b😀');
     });
     it('never throws on objects that cannot be turned into text', () => {
-      const hostile = { toString(): string { throw new Error('boom'); } };
+      const hostile = {
+        toString(): string {
+          throw new Error('boom');
+        },
+      };
       assert.equal(cleanText(hostile), null);
       assert.equal(cleanText(Object.create(null)), null);
-      assert.equal(cleanText(() => 1), null);
+      assert.equal(
+        cleanText(() => 1),
+        null,
+      );
     });
   });
 
@@ -153,9 +159,26 @@ describe('normalisers', () => {
     });
     it('refuses one-digit days and months, two-digit years and every other form', () => {
       for (const v of [
-        '5/3/1987', '05/3/1987', '5-Mar-1987', '05/03/87', '1987-3-5', '87-03-05', '1987/03/05', '05.03.1987',
-        '05 Mar 1987', '1987-03-05T00:00:00', '1987-03-05 00:00', '198703051', '1987030', 'March 5, 1987',
-        '05/03/1987x', '０５/03/1987', '05\u00a0/03/1987', '1987-03-05\u0000', 'N/A', '-',
+        '5/3/1987',
+        '05/3/1987',
+        '5-Mar-1987',
+        '05/03/87',
+        '1987-3-5',
+        '87-03-05',
+        '1987/03/05',
+        '05.03.1987',
+        '05 Mar 1987',
+        '1987-03-05T00:00:00',
+        '1987-03-05 00:00',
+        '198703051',
+        '1987030',
+        'March 5, 1987',
+        '05/03/1987x',
+        '０５/03/1987',
+        '05\u00a0/03/1987',
+        '1987-03-05\u0000',
+        'N/A',
+        '-',
       ]) {
         assert.equal(run(any, v), INVALID, JSON.stringify(v));
       }
@@ -197,8 +220,20 @@ describe('normalisers', () => {
       assert.equal(run(email, 'a@b-c.io'), 'a@b-c.io');
     });
     it('is INVALID when not local@domain.tld', () => {
-      for (const v of ['adaeze', 'a@b', 'a@b.c', '@example.com', 'a@@example.com', 'a b@example.com', 'a@exa mple.com',
-        'a@example_x.com', 'a@example.c0m', 'a@.com', 'a@example.com.', 'N/A']) {
+      for (const v of [
+        'adaeze',
+        'a@b',
+        'a@b.c',
+        '@example.com',
+        'a@@example.com',
+        'a b@example.com',
+        'a@exa mple.com',
+        'a@example_x.com',
+        'a@example.c0m',
+        'a@.com',
+        'a@example.com.',
+        'N/A',
+      ]) {
         assert.equal(run(email, v), INVALID, v);
       }
     });
@@ -228,8 +263,18 @@ describe('normalisers', () => {
     });
     it('is INVALID otherwise', () => {
       for (const v of [
-        'N/A', '-', '+', '+1234567', '+1234567890123456', '8031234567', '080312345678', '0803123456',
-        '23480312345678', '002348031234567', '1234', '08031234567 ext 12',
+        'N/A',
+        '-',
+        '+',
+        '+1234567',
+        '+1234567890123456',
+        '8031234567',
+        '080312345678',
+        '0803123456',
+        '23480312345678',
+        '002348031234567',
+        '1234',
+        '08031234567 ext 12',
       ]) {
         assert.equal(run(phone, v), INVALID, v);
       }

@@ -39,18 +39,24 @@ describe('pg-text: PostgreSQL text output reproduced', () => {
       ],
       (n: string) => `"${n}"`,
     );
-    assert.equal(printer.line(['ABCDEF00-0000-4000-8000-000000000001', false, { b: 'x\ty', a: [1] }, null]),
-      'abcdef00-0000-4000-8000-000000000001\tf\t{"a": [1], "b": "x\\\\ty"}\t\\N\n');
-    assert.equal(printer.line(['abcdef00-0000-4000-8000-000000000001', true, null, 'two\nlines']),
-      'abcdef00-0000-4000-8000-000000000001\tt\t\\N\ttwo\\nlines\n');
+    assert.equal(
+      printer.line(['ABCDEF00-0000-4000-8000-000000000001', false, { b: 'x\ty', a: [1] }, null]),
+      'abcdef00-0000-4000-8000-000000000001\tf\t{"a": [1], "b": "x\\\\ty"}\t\\N\n',
+    );
+    assert.equal(
+      printer.line(['abcdef00-0000-4000-8000-000000000001', true, null, 'two\nlines']),
+      'abcdef00-0000-4000-8000-000000000001\tt\t\\N\ttwo\\nlines\n',
+    );
     assert.match(printer.sql, /^coalesce\("id"::text, E'\\\\N'\) \|\| E'\\t' \|\| coalesce\(CASE WHEN "flag" THEN 't' WHEN NOT "flag" THEN 'f' END/);
     assert.match(printer.sql, /coalesce\(replace\(replace\(replace\(replace\("note"::text, /);
   });
 
   it('prints jsonb strings that need escaping through JSON and COPY escaping, the others as they are', () => {
     const printer = linePrinter([{ name: 'data', dataType: 'jsonb' }], (n: string) => `"${n}"`);
-    assert.equal(printer.line([{ plain: 'Ọlá naïve', quote: 'a"b', back: 'c\\d', nl: 'e\nf', emoji: '😀' }]),
-      '{"nl": "e\\\\nf", "back": "c\\\\\\\\d", "emoji": "😀", "plain": "Ọlá naïve", "quote": "a\\\\"b"}\n');
+    assert.equal(
+      printer.line([{ plain: 'Ọlá naïve', quote: 'a"b', back: 'c\\d', nl: 'e\nf', emoji: '😀' }]),
+      '{"nl": "e\\\\nf", "back": "c\\\\\\\\d", "emoji": "😀", "plain": "Ọlá naïve", "quote": "a\\\\"b"}\n',
+    );
     assert.equal(jsonbText([{ s: 'x' }, 'y', 2]), '[{"s": "x"}, "y", 2]');
   });
 });
@@ -62,7 +68,10 @@ describe('EncodedLines: COPY lines held as UTF-8 bytes', () => {
     for (const t of texts) lines.push(t);
     assert.equal(lines.length, 4);
     assert.equal(lines.all().toString('utf8'), texts.join(''));
-    assert.deepStrictEqual(texts.map((_, i) => lines.line(i).toString('utf8')), texts);
+    assert.deepStrictEqual(
+      texts.map((_, i) => lines.line(i).toString('utf8')),
+      texts,
+    );
     const reordered = lines.reordered([3, 1, 0, 2]);
     assert.equal(reordered.all().toString('utf8'), texts[3] + texts[1] + texts[0] + texts[2]);
     assert.equal(reordered.line(1).toString('utf8'), texts[1]);

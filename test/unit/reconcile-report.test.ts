@@ -19,7 +19,12 @@ function cleanRun(): ReconcileFindings {
   tally.add(emptyBatchCheck({ PERSON: { staged: 3, loaded: 2, rejected: 1 } }), 'remappedSample');
   tally.add(emptyBatchCheck({ COMPANY: { staged: 2, loaded: 2, rejected: 0 }, PERSON: { staged: 1, loaded: 1, rejected: 0 } }), 'recorded');
   return {
-    run: { mode: 'full', extraction: { snapshots: [{ at: '2026-01-01T00:00:00Z', afterKey: null }], rowsRead: 6, rowsStaged: 6, keptNewer: 0, sourceCount: 6 }, snapshot_at: '2026-01-01T00:00:00Z', fingerprint: null },
+    run: {
+      mode: 'full',
+      extraction: { snapshots: [{ at: '2026-01-01T00:00:00Z', afterKey: null }], rowsRead: 6, rowsStaged: 6, keptNewer: 0, sourceCount: 6 },
+      snapshot_at: '2026-01-01T00:00:00Z',
+      fingerprint: null,
+    },
     staged: 6,
     batches: [
       { batch_no: 1, status: 'DONE', by_type: { PERSON: { staged: 3, loaded: 2, rejected: 1 } } },
@@ -44,21 +49,28 @@ describe('reconciliation report (contract section 5)', () => {
   it('passes a run whose checks all hold, with its counts by type in name order', () => {
     const report = reconciliationReport(cleanRun());
     assert.equal(report.ok, true);
-    assert.deepEqual(report.checks.map((c) => c.name), [
-      'staged_equals_source_snapshot',
-      'all_batches_done',
-      'staged_equals_loaded_plus_rejected',
-      'loaded_rows_present_with_stable_ids',
-      'no_destination_row_without_staged_source',
-      'values_match_mapping',
-      'one_mapping_fingerprint',
-    ]);
+    assert.deepEqual(
+      report.checks.map((c) => c.name),
+      [
+        'staged_equals_source_snapshot',
+        'all_batches_done',
+        'staged_equals_loaded_plus_rejected',
+        'loaded_rows_present_with_stable_ids',
+        'no_destination_row_without_staged_source',
+        'values_match_mapping',
+        'one_mapping_fingerprint',
+      ],
+    );
     assert.deepEqual(Object.keys(report.byType), ['COMPANY', 'PERSON']);
     assert.deepEqual(report.byType.PERSON, { staged: 4, loaded: 3, rejected: 1 });
-    assert.equal(check(report, 'staged_equals_loaded_plus_rejected').detail,
-      'extracted 6, staged 6; COMPANY: staged 2 = loaded 2 + rejected 0; PERSON: staged 4 = loaded 3 + rejected 1; recorded by the batches: loaded 5, rejected 1');
-    assert.equal(check(report, 'values_match_mapping').detail,
-      'every loaded row matches the mapping (batches: 1 equal to what their load recorded, 1 re-mapped as a sample, 0 re-mapped on a difference)');
+    assert.equal(
+      check(report, 'staged_equals_loaded_plus_rejected').detail,
+      'extracted 6, staged 6; COMPANY: staged 2 = loaded 2 + rejected 0; PERSON: staged 4 = loaded 3 + rejected 1; recorded by the batches: loaded 5, rejected 1',
+    );
+    assert.equal(
+      check(report, 'values_match_mapping').detail,
+      'every loaded row matches the mapping (batches: 1 equal to what their load recorded, 1 re-mapped as a sample, 0 re-mapped on a difference)',
+    );
     assert.deepEqual(report.valueCheck, { batches: 2, recorded: 1, remappedSample: 1, remappedOnDifference: 0, remapFraction: 0.5 });
     assert.equal(report.snapshotAt, '2026-01-01T00:00:00Z');
   });
@@ -84,7 +96,10 @@ describe('reconciliation report (contract section 5)', () => {
     const counts = check(report, 'staged_equals_loaded_plus_rejected');
     assert.equal(counts.ok, false);
     assert.match(counts.detail, /^extracted 7, staged 6;/);
-    assert.deepEqual(report.checks.filter((c) => !c.ok).map((c) => c.name), ['staged_equals_loaded_plus_rejected']);
+    assert.deepEqual(
+      report.checks.filter((c) => !c.ok).map((c) => c.name),
+      ['staged_equals_loaded_plus_rejected'],
+    );
   });
 
   it('does not ask an incremental run for extracted = staged', () => {
@@ -108,13 +123,21 @@ describe('reconciliation report (contract section 5)', () => {
 
   it('names missing, wrong-id and mismatched rows, a customer once, missing first', () => {
     const batch = emptyBatchCheck({});
-    const codeOf = new Map([['a', 1], ['b', 2], ['c', 3]]);
-    classifyDifferences([
-      { id: 'a', missing: false, wrong_id: false, columns: ['customer.name'] },
-      { id: 'a', missing: true, wrong_id: false, columns: [] },
-      { id: 'b', missing: false, wrong_id: true, columns: [] },
-      { id: 'c', missing: false, wrong_id: false, columns: ['customer_profile.email'] },
-    ], codeOf, batch);
+    const codeOf = new Map([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
+    classifyDifferences(
+      [
+        { id: 'a', missing: false, wrong_id: false, columns: ['customer.name'] },
+        { id: 'a', missing: true, wrong_id: false, columns: [] },
+        { id: 'b', missing: false, wrong_id: true, columns: [] },
+        { id: 'c', missing: false, wrong_id: false, columns: ['customer_profile.email'] },
+      ],
+      codeOf,
+      batch,
+    );
     assert.deepEqual([batch.missing.examples, batch.wrongIds.examples, batch.mismatched.examples], [[1], [2], [3]]);
     assert.deepEqual([...batch.mismatchedColumns], ['customer.name', 'customer_profile.email']);
 
@@ -126,8 +149,10 @@ describe('reconciliation report (contract section 5)', () => {
     const present = check(report, 'loaded_rows_present_with_stable_ids');
     assert.equal(present.count, 2);
     assert.deepEqual(present.examples, [1, 2]);
-    assert.equal(check(report, 'values_match_mapping').detail,
-      '1 row(s) differ from the mapping, in customer.name, customer_profile.email (batches: 1 equal to what their load recorded, 1 re-mapped as a sample, 1 re-mapped on a difference)');
+    assert.equal(
+      check(report, 'values_match_mapping').detail,
+      '1 row(s) differ from the mapping, in customer.name, customer_profile.email (batches: 1 equal to what their load recorded, 1 re-mapped as a sample, 1 re-mapped on a difference)',
+    );
   });
 
   it('lists stale customers of this run and earlier runs together, examples capped', () => {

@@ -11,7 +11,7 @@ describe('redactSecrets: no password, key or token survives in a log line or mes
     ['two URLs in one line', 'a postgres://a:one@h1/db and postgres://b:two@h2/db', 'a postgres://a:***@h1/db and postgres://b:***@h2/db'],
     ['inside JSON', '{"url":"postgres://u:pw@h/db","x":1}', '{"url":"postgres://u:***@h/db","x":1}'],
     ['password query parameter', 'postgres://u@h/db?sslmode=require&password=qwerty&x=1', 'postgres://u@h/db?sslmode=require&password=***&x=1'],
-    ['libpq key/value DSN', "host=db user=migrator password=hunter2 dbname=efz", 'host=db user=migrator password=*** dbname=efz'],
+    ['libpq key/value DSN', 'host=db user=migrator password=hunter2 dbname=efz', 'host=db user=migrator password=*** dbname=efz'],
     ['quoted DSN value', "host=db password='with space' dbname=efz", 'host=db password=*** dbname=efz'],
     ['sslpassword', 'sslkey=/k.pem sslpassword=keypass', 'sslkey=/k.pem sslpassword=***'],
     ['api key parameter', 'https://x/api?api_key=abcdef123456', 'https://x/api?api_key=***'],

@@ -48,7 +48,9 @@ describe('client/render', () => {
   });
 
   it('progressLine has no bar before planning and marks failed batches', () => {
-    const extracting = progressLine(progress({ phase: 'extracting', counts: { extracted: 300, staged: 0, loaded: 0, rejected: 0, warned: 0 }, rowsPerSecond: null, etaSeconds: null }));
+    const extracting = progressLine(
+      progress({ phase: 'extracting', counts: { extracted: 300, staged: 0, loaded: 0, rejected: 0, warned: 0 }, rowsPerSecond: null, etaSeconds: null }),
+    );
     assert.doesNotMatch(extracting, /%/);
     assert.match(extracting, /extracted 300/);
     const waiting = progressLine(progress({ phase: 'awaiting-decision', batches: { total: 10, done: 9, running: 0, failed: 1, pending: 0 } }));
@@ -114,7 +116,10 @@ describe('client/render', () => {
     printer.update(progress({ phase: 'awaiting-decision' }));
     const lines = out.text.trimEnd().split('\n');
     assert.equal(lines.filter((l) => l.startsWith('[')).length, 3);
-    assert.ok(lines.some((l) => l.includes('WAITING for a decision')), 'the default hint for a waiting run');
+    assert.ok(
+      lines.some((l) => l.includes('WAITING for a decision')),
+      'the default hint for a waiting run',
+    );
     assert.doesNotMatch(out.text, /\x1b/);
   });
 

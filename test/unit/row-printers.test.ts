@@ -6,8 +6,20 @@ import { linePrinter, rowPrinters } from '../../db/pg-text';
 const sha256 = (text: string) => createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex');
 
 describe('rowPrinters: a batch of customer and profile rows as the load COPYs and digests them', () => {
-  const customer = linePrinter([{ name: 'id', dataType: 'uuid' }, { name: 'name', dataType: 'text' }], ident);
-  const profile = linePrinter([{ name: 'customerId', dataType: 'uuid' }, { name: 'extra', dataType: 'jsonb' }], ident);
+  const customer = linePrinter(
+    [
+      { name: 'id', dataType: 'uuid' },
+      { name: 'name', dataType: 'text' },
+    ],
+    ident,
+  );
+  const profile = linePrinter(
+    [
+      { name: 'customerId', dataType: 'uuid' },
+      { name: 'extra', dataType: 'jsonb' },
+    ],
+    ident,
+  );
 
   it('puts the lines in customer-id order (ids lower-cased) and digests exactly those bytes', () => {
     const printer = rowPrinters(customer, profile, 0)();

@@ -30,7 +30,10 @@ describe('configuration: problems are named, secrets are not', () => {
     for (const mode of ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify']) {
       assert.equal(parseConfig({ SOURCE_DATABASE_URL: `postgres://u@h:5432/db?sslmode=${mode}` }).SOURCE_DATABASE_URL.endsWith(mode), true);
     }
-    assert.throws(() => parseConfig({ DESTINATION_DATABASE_URL: 'postgres://u@h:5432/db?sslmode=verify_full' }), /DESTINATION_DATABASE_URL: sslmode must be one of/);
+    assert.throws(
+      () => parseConfig({ DESTINATION_DATABASE_URL: 'postgres://u@h:5432/db?sslmode=verify_full' }),
+      /DESTINATION_DATABASE_URL: sslmode must be one of/,
+    );
   });
 
   it('TEMPORAL_ADDRESS is host:port (IPv6 in brackets too)', () => {
@@ -88,7 +91,10 @@ describe('Temporal TLS options (lib/temporal.ts)', () => {
   });
 
   it('an unreadable certificate is a ConfigError naming the variable', () => {
-    assert.throws(() => temporalTls(parseConfig({ TEMPORAL_TLS_CA_PATH: path.join(dir, 'nope.pem') })), (err: Error) => err instanceof ConfigError && /TEMPORAL_TLS_CA_PATH: cannot read .*nope\.pem: ENOENT/.test(err.message));
+    assert.throws(
+      () => temporalTls(parseConfig({ TEMPORAL_TLS_CA_PATH: path.join(dir, 'nope.pem') })),
+      (err: Error) => err instanceof ConfigError && /TEMPORAL_TLS_CA_PATH: cannot read .*nope\.pem: ENOENT/.test(err.message),
+    );
   });
 });
 
@@ -130,7 +136,10 @@ describe('activity errors: classified, and never carrying a password or a custom
       ['invalid input value for enum gender: "Fem"ale"', 'invalid input value for enum gender: "[value hidden]"'],
       ['Key (bvn)=(22212345678) already exists.', 'Key (bvn)=([value hidden]) already exists.'],
       ['Failing row contains (1, Adaeze, Okafor).', 'Failing row contains ([value hidden]).'],
-      ['new row for relation "customer" violates check constraint "customer_type_check"', 'new row for relation "customer" violates check constraint "customer_type_check"'],
+      [
+        'new row for relation "customer" violates check constraint "customer_type_check"',
+        'new row for relation "customer" violates check constraint "customer_type_check"',
+      ],
     ];
     for (const [raw, scrubbed] of messages) assert.equal(scrubRowValues(raw), scrubbed);
     const f = classifyError(pgError(`invalid input syntax for type integer: "adaeze.okafor@example.com" (postgres://u:${SECRET}@h/db)`, '22P02'));
@@ -178,10 +187,16 @@ describe('log lines: JSON, redacted, row values only with LOG_ROW_VALUES', () =>
 
   it('rowValue shows a value only with LOG_ROW_VALUES', () => {
     assert.match(String(rowValue('adaeze@example.com')), /^\[hidden: 18 chars/);
-    assert.deepEqual(errorFields(pgError('value "99999999999" is out of range for type integer', '22003')).message, 'value "[value hidden]" is out of range for type integer');
+    assert.deepEqual(
+      errorFields(pgError('value "99999999999" is out of range for type integer', '22003')).message,
+      'value "[value hidden]" is out of range for type integer',
+    );
     setLogRowValues(true);
     assert.equal(rowValue('adaeze@example.com'), 'adaeze@example.com');
-    assert.equal(errorFields(pgError('value "99999999999" is out of range for type integer', '22003')).message, 'value "99999999999" is out of range for type integer');
+    assert.equal(
+      errorFields(pgError('value "99999999999" is out of range for type integer', '22003')).message,
+      'value "99999999999" is out of range for type integer',
+    );
     // Secrets stay redacted even then.
     log('info', 'x', { error: new Error(`postgres://u:${SECRET}@h/db`) });
     assert.ok(!written.join('').includes(SECRET));

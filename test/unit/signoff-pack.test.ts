@@ -13,14 +13,34 @@ import { BRANCHES, CTX, INDIVIDUAL_ROW, MAPPING_FILE, mapOk } from './mapping-fi
 
 const digest = (n: number, tag = 'a') => ({ customers: n, profiles: n, customerDigest: tag.repeat(64).slice(0, 64), profileDigest: 'b'.repeat(64) });
 const batch = (batchNo: number, lo: number, hi: number, startedMs: number, finishedMs: number, loaded: number, tag = 'a'): BatchRecord => ({
-  batchNo, lo, hi, status: 'DONE', attempts: 1, staged: loaded + 1, loaded, rejected: 1, warned: 0, startedMs, finishedMs, expected: digest(loaded, tag),
+  batchNo,
+  lo,
+  hi,
+  status: 'DONE',
+  attempts: 1,
+  staged: loaded + 1,
+  loaded,
+  rejected: 1,
+  warned: 0,
+  startedMs,
+  finishedMs,
+  expected: digest(loaded, tag),
 });
 const BATCHES = [batch(1, 1, 500, 1000, 1500, 499), batch(2, 501, 1000, 1100, 1300, 400), batch(3, 1001, 1500, 1600, 2600, 300)];
 
 function report(overrides: Partial<Report> = {}): Report {
   return {
-    runId: 'wf-1', runNumber: 1, pipeline: 'efz_customer', mode: 'full', status: 'COMPLETED', phase: 'finished', note: null, error: null,
-    startedAt: '2025-01-01 00:00:00+00', finishedAt: '2025-01-01 00:00:05+00', runDate: '2025-01-01',
+    runId: 'wf-1',
+    runNumber: 1,
+    pipeline: 'efz_customer',
+    mode: 'full',
+    status: 'COMPLETED',
+    phase: 'finished',
+    note: null,
+    error: null,
+    startedAt: '2025-01-01 00:00:00+00',
+    finishedAt: '2025-01-01 00:00:05+00',
+    runDate: '2025-01-01',
     watermark: { before: null, after: '2025-01-01 00:00:01+00', extractSince: null, snapshotAt: '2025-01-01 00:00:01+00' },
     counts: { extracted: 1202, staged: 1202, loaded: 1199, rejected: 3, warned: 2 },
     countsAddUp: { ok: true, lines: ['extracted 1202 = staged 1202', 'staged 1202 = loaded 1199 + rejected 3'] },
@@ -29,14 +49,23 @@ function report(overrides: Partial<Report> = {}): Report {
     futureDated: { count: 1, examples: [7] },
     byType: { INDIVIDUAL: { staged: 1202, loaded: 1199, rejected: 3 } },
     reconciliation: {
-      ok: true, checkedAt: '2025-01-01T00:00:04.000Z', byType: { INDIVIDUAL: { staged: 1202, loaded: 1199, rejected: 3 } },
+      ok: true,
+      checkedAt: '2025-01-01T00:00:04.000Z',
+      byType: { INDIVIDUAL: { staged: 1202, loaded: 1199, rejected: 3 } },
       checks: [{ name: 'values_match_mapping', ok: true, detail: 'every loaded row matches <the mapping> & more' }],
-      stale: { count: 2, examples: [3, 4] }, deletedInSource: { count: 0, examples: [] }, futureDated: { count: 1, examples: [7] },
+      stale: { count: 2, examples: [3, 4] },
+      deletedInSource: { count: 0, examples: [] },
+      futureDated: { count: 1, examples: [7] },
     },
-    loadPath: { path: 'bulk', reason: 'a full run into empty tables' }, bulkLoad: { state: 'RESTORED', dropped_at: null, restored_at: '2025-01-01 00:00:03+00', error: null },
+    loadPath: { path: 'bulk', reason: 'a full run into empty tables' },
+    bulkLoad: { state: 'RESTORED', dropped_at: null, restored_at: '2025-01-01 00:00:03+00', error: null },
     signOff: { ready: true, reasons: [] },
-    rejects: 3, warnings: 2,
-    issues: [{ severity: 'REJECT', reason: 'INVALID_BVN', field: 'bvn', count: 3, examples: [10, 11, 12] }, { severity: 'WARNING', reason: 'INVALID_EMAIL', field: 'email', count: 2, examples: [5, 6] }],
+    rejects: 3,
+    warnings: 2,
+    issues: [
+      { severity: 'REJECT', reason: 'INVALID_BVN', field: 'bvn', count: 3, examples: [10, 11, 12] },
+      { severity: 'WARNING', reason: 'INVALID_EMAIL', field: 'email', count: 2, examples: [5, 6] },
+    ],
     batches: { total: 3, done: 3, failed: 0, pending: 0, attempts: 3, avgMs: 566, p95Ms: 950, failedBatches: [] },
     ...overrides,
   } as Report;
@@ -85,7 +114,15 @@ describe('sign-off pack (pure parts)', () => {
 
   describe('SVG charts', () => {
     it('bars are drawn to scale, labels escaped, nothing fetched', () => {
-      const svg = barChart('t', 'a <title>', [{ label: '#1', value: 50 }, { label: '#2', value: 100 }], 'rows/s');
+      const svg = barChart(
+        't',
+        'a <title>',
+        [
+          { label: '#1', value: 50 },
+          { label: '#2', value: 100 },
+        ],
+        'rows/s',
+      );
       const heights = [...svg.matchAll(/<rect class="bar"[^>]*height="([\d.]+)"/g)].map((m) => Number(m[1]));
       assert.equal(heights.length, 2);
       assert.ok(Math.abs(heights[1] - 2 * heights[0]) < 0.2, `${heights}`);
@@ -100,19 +137,36 @@ describe('sign-off pack (pure parts)', () => {
       const h = horizontalBars('r', 'rejects', [{ label: 'INVALID_BVN', value: 3, note: 'e.g. 10, 11' }]);
       assert.match(h, /INVALID_BVN<\/text><rect class="bar"[^>]*data-value="3"[\s\S]*3  e\.g\. 10, 11/);
       const points = loadedOverTime(BATCHES);
-      assert.deepEqual(points, [{ x: 1300, y: 400 }, { x: 1500, y: 899 }, { x: 2600, y: 1199 }]);
+      assert.deepEqual(points, [
+        { x: 1300, y: 400 },
+        { x: 1500, y: 899 },
+        { x: 2600, y: 1199 },
+      ]);
       const line = timeLine('l', 'loaded', points, 'rows', 'none', 1000);
       assert.equal((line.match(/<circle /g) ?? []).length, 3);
       assert.match(line, /<path class="line" d="M64\.0,/);
     });
 
     it('batch rates: duration and rows per second of each loaded batch, in start order', () => {
-      assert.deepEqual(batchRates(BATCHES).map((b) => [b.batchNo, b.ms, b.rowsPerSecond]), [[1, 500, 998], [2, 200, 2000], [3, 1000, 300]]);
+      assert.deepEqual(
+        batchRates(BATCHES).map((b) => [b.batchNo, b.ms, b.rowsPerSecond]),
+        [
+          [1, 500, 998],
+          [2, 200, 2000],
+          [3, 1000, 300],
+        ],
+      );
     });
   });
 
   describe('the report page', () => {
-    const input = { report: report(), batches: BATCHES, manifest: computeManifest(manifestInput(report(), BATCHES)), generatedAt: '2025-01-02T00:00:00.000Z', uiLink: 'http://127.0.0.1:8233/namespaces/default/workflows/wf-1' };
+    const input = {
+      report: report(),
+      batches: BATCHES,
+      manifest: computeManifest(manifestInput(report(), BATCHES)),
+      generatedAt: '2025-01-02T00:00:00.000Z',
+      uiLink: 'http://127.0.0.1:8233/namespaces/default/workflows/wf-1',
+    };
 
     it('is the same bytes for the same input, and carries its run, time and manifest', () => {
       const html = renderReportPage(input);
@@ -142,17 +196,45 @@ describe('sign-off pack (pure parts)', () => {
   describe('compare', () => {
     it('names the key ranges whose digests differ, and those only one run loaded', () => {
       const other = [batch(1, 1, 500, 0, 1, 499), batch(2, 501, 1000, 0, 1, 400, 'e'), batch(3, 1001, 1400, 0, 1, 300)];
-      assert.deepEqual(compareRanges(BATCHES, other), { compared: 2, same: 1, differ: [{ lo: 501, hi: 1000, customersA: 400, customersB: 400 }], customersInChangedRanges: 400, onlyA: 1, onlyB: 1 });
+      assert.deepEqual(compareRanges(BATCHES, other), {
+        compared: 2,
+        same: 1,
+        differ: [{ lo: 501, hi: 1000, customersA: 400, customersB: 400 }],
+        customersInChangedRanges: 400,
+        onlyA: 1,
+        onlyB: 1,
+      });
     });
 
     it('phases from the recorded times, and the cutover projected at the faster rehearsal', () => {
-      const times = (k: number) => ({ startedMs: 0, firstBatchStartedMs: 1000 * k, lastBatchFinishedMs: 3000 * k, reconciledMs: 4000 * k, finishedMs: 4000 * k + 100 });
+      const times = (k: number) => ({
+        startedMs: 0,
+        firstBatchStartedMs: 1000 * k,
+        lastBatchFinishedMs: 3000 * k,
+        reconciledMs: 4000 * k,
+        finishedMs: 4000 * k + 100,
+      });
       const slow = phasesOf({ report: report(), times: times(2) });
       const fast = phasesOf({ report: report(), times: times(1) });
-      assert.deepEqual(fast.map((p) => [p.phase, p.ms, p.rowsPerSecond]), [['extract', 1000, 1202], ['load', 2000, 601], ['reconcile', 1000, 1202], ['finish', 100, null], ['total', 4100, 293]]);
-      const p = projectCutover(12_020, [{ runId: 'slow', phases: slow }, { runId: 'fast', phases: fast }])!;
+      assert.deepEqual(
+        fast.map((p) => [p.phase, p.ms, p.rowsPerSecond]),
+        [
+          ['extract', 1000, 1202],
+          ['load', 2000, 601],
+          ['reconcile', 1000, 1202],
+          ['finish', 100, null],
+          ['total', 4100, 293],
+        ],
+      );
+      const p = projectCutover(12_020, [
+        { runId: 'slow', phases: slow },
+        { runId: 'fast', phases: fast },
+      ])!;
       assert.equal(p.basedOn, 'fast');
-      assert.deepEqual(p.phases.map((x) => x.ms), [10_000, 20_000, 10_000, 100]);
+      assert.deepEqual(
+        p.phases.map((x) => x.ms),
+        [10_000, 20_000, 10_000, 100],
+      );
       assert.equal(p.totalMs, 40_100);
     });
   });
@@ -184,7 +266,7 @@ describe('sign-off pack (pure parts)', () => {
       const status = at('status').fields[0];
       assert.equal(status.default, 'ACTIVE');
       assert.match(status.override!, /"CLOSED" when isDeleted = true/);
-      assert.ok(!origins.some((o) => o.column.startsWith('customerProfileData.businessName')), 'the corporate branch is not an individual\'s');
+      assert.ok(!origins.some((o) => o.column.startsWith('customerProfileData.businessName')), "the corporate branch is not an individual's");
     });
   });
 });

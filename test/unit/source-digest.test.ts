@@ -12,7 +12,7 @@ async function hashed(pieces: string[], dropLastField = false): Promise<{ result
 }
 
 describe('source digest: row hashes of COPY text (contract 5.1)', () => {
-  it('reads each row\'s key and hash, whatever the chunking, and passes the bytes on unchanged', async () => {
+  it("reads each row's key and hash, whatever the chunking, and passes the bytes on unchanged", async () => {
     const text = '1\tAda\t\\N\n22\tBo\\tb\tx\n333\tC\t2024-01-01 00:00:00+00\n';
     const whole = await hashed([text]);
     const split = await hashed([text.slice(0, 3), text.slice(3, 11), text.slice(11)]);

@@ -83,7 +83,11 @@ function observedProblems(g: GeneratedRow): Set<DirtyKind> {
       const d = parseDate(r.date_of_birth!);
       if (d === null) {
         // unparseable or impossible: the generator's two categories, told apart by their shape
-        found.add(/^\s*(\d{4}-\d{2}-\d{2}|\d{2}\/\d{2}\/\d{4}|\d{2}-\d{2}-\d{4}|\d{2}-[A-Za-z]{3}-\d{4}|\d{8})\s*$/.test(r.date_of_birth!) ? 'INVALID_DOB_IMPOSSIBLE' : 'INVALID_DOB_UNPARSEABLE');
+        found.add(
+          /^\s*(\d{4}-\d{2}-\d{2}|\d{2}\/\d{2}\/\d{4}|\d{2}-\d{2}-\d{4}|\d{2}-[A-Za-z]{3}-\d{4}|\d{8})\s*$/.test(r.date_of_birth!)
+            ? 'INVALID_DOB_IMPOSSIBLE'
+            : 'INVALID_DOB_UNPARSEABLE',
+        );
       } else found.add(d < '1900-01-01' ? 'INVALID_DOB_BEFORE_1900' : 'INVALID_DOB_FUTURE');
     }
     if (!blank(r.gender) && !['m', 'male', 'f', 'female'].includes(r.gender!.trim().toLowerCase())) found.add('INVALID_GENDER');
@@ -114,8 +118,7 @@ const SAMPLE_SEED = Number(process.env.SYNTHETIC_SAMPLE_SEED ?? 1);
 const SAMPLE: GeneratedRow[] = [...generateRows(SAMPLE_SEED, 1, SAMPLE_SIZE)];
 const count = (pred: (g: GeneratedRow) => boolean): number => SAMPLE.filter(pred).length;
 const pct = (n: number): number => (100 * n) / SAMPLE_SIZE;
-const textValues = (r: EfzCustomerRow): string[] =>
-  EFZ_COLUMNS.map((c) => r[c]).filter((v): v is string => typeof v === 'string');
+const textValues = (r: EfzCustomerRow): string[] => EFZ_COLUMNS.map((c) => r[c]).filter((v): v is string => typeof v === 'string');
 
 describe('synthetic efz_customer data', () => {
   describe('determinism', () => {
@@ -195,7 +198,10 @@ describe('synthetic efz_customer data', () => {
         assert.ok(textValues(g.row).some((v) => /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v)));
       }
       assert.equal(LONG_VALUE.length, 10_000);
-      assert.ok(SAMPLE.every((g) => textValues(g.row).every((v) => !v.includes('\0'))), 'no NUL anywhere');
+      assert.ok(
+        SAMPLE.every((g) => textValues(g.row).every((v) => !v.includes('\0'))),
+        'no NUL anywhere',
+      );
     });
 
     it('holds the valid edge cases', () => {
@@ -210,20 +216,55 @@ describe('synthetic efz_customer data', () => {
       const types = new Set(SAMPLE.map((g) => g.row.customer_type?.trim().toLowerCase()));
       for (const t of ['individual', 'ind', 'retail', 'sme', 'corporate', 'corp', 'business']) assert.ok(types.has(t), t);
       assert.ok(SAMPLE.some((g) => g.row.customer_type === ' sme '));
-      assert.ok(SAMPLE.some((g) => /[a-z]/.test(g.row.customer_type ?? '') && /[A-Z]/.test(g.row.customer_type?.slice(1) ?? '')), 'mixed case');
+      assert.ok(
+        SAMPLE.some((g) => /[a-z]/.test(g.row.customer_type ?? '') && /[A-Z]/.test(g.row.customer_type?.slice(1) ?? '')),
+        'mixed case',
+      );
 
       const dobs = SAMPLE.filter((g) => g.dirty === null && g.shape === 'INDIVIDUAL' && !blank(g.row.date_of_birth)).map((g) => g.row.date_of_birth!.trim());
-      for (const re of [/^\d{4}-\d{2}-\d{2}$/, /^\d{2}\/\d{2}\/\d{4}$/, /^\d{2}-\d{2}-\d{4}$/, /^\d{2}-[a-z]{3}-\d{4}$/, /^\d{2}-[A-Z][a-z]{2}-\d{4}$/, /^\d{8}$/]) {
-        assert.ok(dobs.some((d) => re.test(d)), String(re));
+      for (const re of [
+        /^\d{4}-\d{2}-\d{2}$/,
+        /^\d{2}\/\d{2}\/\d{4}$/,
+        /^\d{2}-\d{2}-\d{4}$/,
+        /^\d{2}-[a-z]{3}-\d{4}$/,
+        /^\d{2}-[A-Z][a-z]{2}-\d{4}$/,
+        /^\d{8}$/,
+      ]) {
+        assert.ok(
+          dobs.some((d) => re.test(d)),
+          String(re),
+        );
       }
       const phones = SAMPLE.map((g) => g.row.phone?.trim() ?? '');
-      for (const re of [/^0\d{3} \d{3} \d{4}$/, /^\+234-\d{3}-\d{3}-\d{4}$/, /^234\d{10}$/]) assert.ok(phones.some((p) => re.test(p)), String(re));
-      assert.ok(SAMPLE.some((g) => g.row.email !== null && g.row.email !== g.row.email.trim() && validEmail(g.row.email)), 'padded email');
-      assert.ok(SAMPLE.some((g) => g.row.email !== null && /[A-Z]/.test(g.row.email) && validEmail(g.row.email)), 'upper-case email');
-      assert.ok(SAMPLE.some((g) => /^[a-z]{3}\d{3}$/.test(g.row.branch_code ?? '')), 'lower-case branch');
-      assert.ok(SAMPLE.some((g) => g.row.branch_code !== null && g.row.branch_code !== g.row.branch_code.trim() && g.dirty === null), 'padded branch');
-      assert.ok(SAMPLE.some((g) => textValues(g.row).some((v) => v.startsWith('\t') || v.endsWith('\t'))), 'tabs around values');
-      assert.ok(SAMPLE.some((g) => textValues(g.row).some((v) => v.startsWith('\u00A0') || v.endsWith('\u00A0'))), 'no-break spaces');
+      for (const re of [/^0\d{3} \d{3} \d{4}$/, /^\+234-\d{3}-\d{3}-\d{4}$/, /^234\d{10}$/])
+        assert.ok(
+          phones.some((p) => re.test(p)),
+          String(re),
+        );
+      assert.ok(
+        SAMPLE.some((g) => g.row.email !== null && g.row.email !== g.row.email.trim() && validEmail(g.row.email)),
+        'padded email',
+      );
+      assert.ok(
+        SAMPLE.some((g) => g.row.email !== null && /[A-Z]/.test(g.row.email) && validEmail(g.row.email)),
+        'upper-case email',
+      );
+      assert.ok(
+        SAMPLE.some((g) => /^[a-z]{3}\d{3}$/.test(g.row.branch_code ?? '')),
+        'lower-case branch',
+      );
+      assert.ok(
+        SAMPLE.some((g) => g.row.branch_code !== null && g.row.branch_code !== g.row.branch_code.trim() && g.dirty === null),
+        'padded branch',
+      );
+      assert.ok(
+        SAMPLE.some((g) => textValues(g.row).some((v) => v.startsWith('\t') || v.endsWith('\t'))),
+        'tabs around values',
+      );
+      assert.ok(
+        SAMPLE.some((g) => textValues(g.row).some((v) => v.startsWith('\u00A0') || v.endsWith('\u00A0'))),
+        'no-break spaces',
+      );
       assert.ok(SAMPLE.some((g) => g.row.middle_name === null) && SAMPLE.some((g) => g.row.middle_name !== null && blank(g.row.middle_name)));
       const statuses = new Set(SAMPLE.map((g) => g.row.status?.trim()));
       assert.ok(statuses.has('active') || statuses.has('Active'), 'lower/mixed-case status');

@@ -1,12 +1,5 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import {
-  abortSignal,
-  abortUpdate,
-  acceptFailuresSignal,
-  acceptFailuresUpdate,
-  retryFailedBatchesSignal,
-  retryFailedBatchesUpdate,
-} from '../definitions';
+import { abortSignal, abortUpdate, acceptFailuresSignal, acceptFailuresUpdate, retryFailedBatchesSignal, retryFailedBatchesUpdate } from '../definitions';
 import { Decision, durationMs, FailureType } from '../../contracts';
 import { enter, publish, recordDecision } from './progress';
 import { Run, settingsOf } from './state';
@@ -29,7 +22,8 @@ function alreadyDecided(run: Run): string {
 function retryRefusal(run: Run, requested: number[]): string | null {
   const { state, progress: p } = run;
   if (run.decision !== null) return alreadyDecided(run);
-  if (p.phase !== 'loading' && p.phase !== 'awaiting-decision') return `the run is ${p.phase}: batches can be retried only while it loads or waits for a decision`;
+  if (p.phase !== 'loading' && p.phase !== 'awaiting-decision')
+    return `the run is ${p.phase}: batches can be retried only while it loads or waits for a decision`;
   const failed = new Set(state.failed.map((f) => f.batchNo));
   if (!failed.size) return 'this run has no failed batches to retry';
   const unknown = requested.filter((b) => !failed.has(b));
@@ -85,7 +79,8 @@ export function registerDecisionHandlers(run: Run): void {
   setHandler(retryFailedBatchesUpdate, (args) => ({ scheduled: scheduleRetry(run, args?.batches, 'update') }), {
     validator: (args: { batches?: number[] }) => {
       const batchList = args?.batches ?? [];
-      if (!Array.isArray(batchList) || batchList.some((b) => !Number.isInteger(b))) throw new Error('batches must be a list of batch numbers, e.g. {"batches":[3,7]}');
+      if (!Array.isArray(batchList) || batchList.some((b) => !Number.isInteger(b)))
+        throw new Error('batches must be a list of batch numbers, e.g. {"batches":[3,7]}');
       refuseWith(retryRefusal(run, batchList));
     },
   });

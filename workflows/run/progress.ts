@@ -37,17 +37,17 @@ export function detailsText(p: Progress): string {
   const last = p.decisions[p.decisions.length - 1];
   return [
     `**${p.mode} run ${p.runId ?? '(starting)'}**${p.pipeline ? ` of ${p.pipeline}` : ''}: phase **${p.phase}**${p.status !== 'RUNNING' ? `, **${p.status}**` : ''}`,
-    p.phase === 'extracting' ? 'extracting: rows read so far are in the extract activity\'s heartbeat details (Pending Activities) and in `migrate status`' : '',
+    p.phase === 'extracting' ? "extracting: rows read so far are in the extract activity's heartbeat details (Pending Activities) and in `migrate status`" : '',
     `rows: extracted ${c.extracted}, staged ${c.staged}, loaded ${c.loaded}, rejected ${c.rejected}, warned ${c.warned}`,
     `batches: ${b.done}/${b.total} done, ${b.running} running, ${b.failed} failed, ${b.pending} pending`,
     p.rowsPerSecond !== null ? `rate: ${p.rowsPerSecond} rows/s${p.etaSeconds !== null ? `, ETA ${p.etaSeconds} s` : ''}` : '',
-    p.failedBatches.length
-      ? `failed batches: ${p.failedBatches.map((f) => `${f.batchNo} (${f.attempts} attempts: ${f.error.slice(0, 200)})`).join('; ')}`
-      : '',
+    p.failedBatches.length ? `failed batches: ${p.failedBatches.map((f) => `${f.batchNo} (${f.attempts} attempts: ${f.error.slice(0, 200)})`).join('; ')}` : '',
     p.phase === 'awaiting-decision'
       ? `**waiting for a decision** until ${p.decisionDeadline ?? '?'}: update \`retryFailedBatches\` {"batches":[…]} | \`acceptFailures\` | \`abort\` {"reason":"…"} (or the signals retryFailedBatchesSignal / acceptFailuresSignal / abortSignal)`
       : '',
-    last ? `last decision: ${last.action}${last.batches ? ` ${last.batches.join(', ')}` : ''}${last.reason ? ` (${last.reason})` : ''} via ${last.via} at ${last.at}` : '',
+    last
+      ? `last decision: ${last.action}${last.batches ? ` ${last.batches.join(', ')}` : ''}${last.reason ? ` (${last.reason})` : ''} via ${last.via} at ${last.at}`
+      : '',
     p.note ?? '',
     p.error ? `error: ${p.error}` : '',
   ]
@@ -73,10 +73,7 @@ export function enter(run: Run, phase: Phase): void {
 export function upsertRunAttributes(run: Run): void {
   const p = run.progress;
   if (!run.state.settings?.searchAttributes) return;
-  upsertSearchAttributes([
-    { key: searchAttributeKeys.mode, value: p.mode },
-    ...(p.pipeline ? [{ key: searchAttributeKeys.pipeline, value: p.pipeline }] : []),
-  ]);
+  upsertSearchAttributes([{ key: searchAttributeKeys.mode, value: p.mode }, ...(p.pipeline ? [{ key: searchAttributeKeys.pipeline, value: p.pipeline }] : [])]);
 }
 
 /** Adds a decision to the run's audit trail, stamped with workflow time. */

@@ -22,7 +22,10 @@ function handOverDue(run: Run): boolean {
 }
 
 /** Why the run must stop for its rejects, or null. The ratio is judged on at least 1,000 rows (or every row of a smaller run). */
-export function rejectLimitHit(counts: { staged: number; loaded: number; rejected: number }, settings: Pick<RunSettings, 'rejectMaxCount' | 'rejectMaxRatio'>): string | null {
+export function rejectLimitHit(
+  counts: { staged: number; loaded: number; rejected: number },
+  settings: Pick<RunSettings, 'rejectMaxCount' | 'rejectMaxRatio'>,
+): string | null {
   const done = counts.loaded + counts.rejected;
   if (settings.rejectMaxCount !== null && counts.rejected > settings.rejectMaxCount)
     return `rejected rows ${counts.rejected} exceed the limit of ${settings.rejectMaxCount}`;
