@@ -56,51 +56,24 @@ export class MigrationMetrics {
   constructor(overview?: () => Promise<RunOverview>) {
     const registers = [this.registry];
     const p = 'customer_migration_';
-    this.rowsExtracted = new Counter({ name: `${p}rows_extracted_total`, help: 'Source rows read into staging, by run mode', labelNames: ['mode'], registers });
-    this.rowsLoaded = new Counter({
-      name: `${p}rows_loaded_total`,
-      help: 'Rows written to the destination (customer + customer_profile), by run mode',
-      labelNames: ['mode'],
-      registers,
-    });
-    this.rowsRejected = new Counter({
-      name: `${p}rows_rejected_total`,
-      help: 'Staged rows rejected by the mapping, by run mode and reject reason',
-      labelNames: ['mode', 'reason'],
-      registers,
-    });
-    this.rowsWarned = new Counter({
-      name: `${p}rows_warned_total`,
-      help: 'Loaded rows with at least one warning, by run mode',
-      labelNames: ['mode'],
-      registers,
-    });
-    this.warnings = new Counter({
-      name: `${p}warnings_total`,
-      help: 'Mapping warnings (a row may have several), by run mode and reason',
-      labelNames: ['mode', 'reason'],
-      registers,
-    });
-    this.batches = new Counter({
-      name: `${p}batches_total`,
-      help: 'Load batches finished by this worker, by run mode and outcome (done | failed after its retries)',
-      labelNames: ['mode', 'state'],
-      registers,
-    });
-    this.batchDuration = new Histogram({
-      name: `${p}batch_duration_seconds`,
-      help: 'Time to map and load one batch',
-      labelNames: ['mode'],
-      registers,
-      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
-    });
-    this.batchRate = new Histogram({
-      name: `${p}batch_rows_per_second`,
-      help: 'Staged rows mapped and loaded (or rejected) per second, per batch',
-      labelNames: ['mode'],
-      registers,
-      buckets: [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000],
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) => new Counter<L>({ name: `${p}${name}`, help, labelNames, registers });
+    const histogram = (name: string, help: string, buckets: number[]) =>
+      new Histogram<'mode'>({ name: `${p}${name}`, help, labelNames: ['mode'], registers, buckets });
+    this.rowsExtracted = counter('rows_extracted_total', 'Source rows read into staging, by run mode', ['mode']);
+    this.rowsLoaded = counter('rows_loaded_total', 'Rows written to the destination (customer + customer_profile), by run mode', ['mode']);
+    this.rowsRejected = counter('rows_rejected_total', 'Staged rows rejected by the mapping, by run mode and reject reason', ['mode', 'reason']);
+    this.rowsWarned = counter('rows_warned_total', 'Loaded rows with at least one warning, by run mode', ['mode']);
+    this.warnings = counter('warnings_total', 'Mapping warnings (a row may have several), by run mode and reason', ['mode', 'reason']);
+    this.batches = counter('batches_total', 'Load batches finished by this worker, by run mode and outcome (done | failed after its retries)', [
+      'mode',
+      'state',
+    ]);
+    this.batchDuration = histogram('batch_duration_seconds', 'Time to map and load one batch', [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]);
+    this.batchRate = histogram(
+      'batch_rows_per_second',
+      'Staged rows mapped and loaded (or rejected) per second, per batch',
+      [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000],
+    );
     collectDefaultMetrics({ register: this.registry, prefix: p });
     if (!overview) return;
 
@@ -114,45 +87,30 @@ export class MigrationMetrics {
           return null;
         })
         .finally(() => (pending = null)));
-    new Gauge({
-      name: `${p}phase`,
-      help: "1 for the phase of the pipeline's latest run (finished once it ended), 0 for the others",
-      labelNames: ['phase'],
-      registers,
-      async collect() {
-        const o = await read();
-        if (!o) return;
-        const current = o.run ? currentPhase(o) : null;
-        for (const phase of PHASES) this.set({ phase }, phase === current ? 1 : 0);
-      },
+    // Each gauge is set at scrape time from the one overview read (nothing when staging is unreachable).
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], set: (g: Gauge<L>, o: RunOverview) => void) =>
+      new Gauge<L>({
+        name: `${p}${name}`,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          const o = await read();
+          if (o) set(this, o);
+        },
+      });
+    gauge('phase', "1 for the phase of the pipeline's latest run (finished once it ended), 0 for the others", ['phase'], (g, o) => {
+      const current = o.run ? currentPhase(o) : null;
+      for (const phase of PHASES) g.set({ phase }, phase === current ? 1 : 0);
     });
-    new Gauge({
-      name: `${p}batches`,
-      help: "The latest run's batches by state",
-      labelNames: ['state'],
-      registers,
-      async collect() {
-        const o = await read();
-        if (o) for (const state of BATCH_STATES) this.set({ state }, o.batches[state]);
-      },
+    gauge('batches', "The latest run's batches by state", ['state'], (g, o) => {
+      for (const state of BATCH_STATES) g.set({ state }, o.batches[state]);
     });
-    new Gauge({
-      name: `${p}last_reconciliation_passed`,
-      help: 'Whether the last reconciliation of the pipeline passed (1) or failed (0); absent before the first',
-      registers,
-      async collect() {
-        const o = await read();
-        if (o?.lastReconciliation) this.set(o.lastReconciliation.ok ? 1 : 0);
-      },
+    gauge('last_reconciliation_passed', 'Whether the last reconciliation of the pipeline passed (1) or failed (0); absent before the first', [], (g, o) => {
+      if (o.lastReconciliation) g.set(o.lastReconciliation.ok ? 1 : 0);
     });
-    new Gauge({
-      name: `${p}last_reconciliation_timestamp_seconds`,
-      help: 'When the run of the last reconciliation finished (Unix time)',
-      registers,
-      async collect() {
-        const o = await read();
-        if (o?.lastReconciliation?.finishedAtSeconds != null) this.set(o.lastReconciliation.finishedAtSeconds);
-      },
+    gauge('last_reconciliation_timestamp_seconds', 'When the run of the last reconciliation finished (Unix time)', [], (g, o) => {
+      if (o.lastReconciliation?.finishedAtSeconds != null) g.set(o.lastReconciliation.finishedAtSeconds);
     });
   }
 

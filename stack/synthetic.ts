@@ -316,363 +316,44 @@ export function generateBranches(seed: number = BRANCH_SEED): BranchRow[] {
 // Vocabulary
 // ---------------------------------------------------------------------------------------------
 
-const MALE_FIRST = [
-  'Chinedu',
-  'Emeka',
-  'Oluwaseun',
-  'Babatunde',
-  'Ibrahim',
-  'Musa',
-  'Abubakar',
-  'Obinna',
-  'Tunde',
-  'Segun',
-  'Ifeanyi',
-  'Uchechukwu',
-  'Usman',
-  'Sani',
-  'Osagie',
-  'Ejiro',
-  'Tamunotonye',
-  'Peter',
-  'John',
-  'Samuel',
-  'David',
-  'Daniel',
-  'Godwin',
-  'Kelechi',
-  'Chukwuemeka',
-  'Adewale',
-  'Olumide',
-  'Yakubu',
-  'Aliyu',
-  'Nnamdi',
-  'Femi',
-  'Kayode',
-  'Ikechukwu',
-  'Bashir',
-  'Efosa',
-  'Okon',
-  'Etim',
-  'Ayodele',
-  'Gbenga',
-  'Chidi',
-];
-const FEMALE_FIRST = [
-  'Adaeze',
-  'Ngozi',
-  'Funmilayo',
-  'Aisha',
-  'Fatima',
-  'Chiamaka',
-  'Yetunde',
-  'Bolanle',
-  'Nkechi',
-  'Amina',
-  'Zainab',
-  'Halima',
-  'Efe',
-  'Ese',
-  'Ebiere',
-  'Blessing',
-  'Grace',
-  'Mary',
-  'Esther',
-  'Joy',
-  'Patience',
-  'Folake',
-  'Titilayo',
-  'Ifeoma',
-  'Chioma',
-  'Hauwa',
-  'Hadiza',
-  'Omolara',
-  'Temitope',
-  'Abimbola',
-  'Uju',
-  'Nneka',
-  'Ebere',
-  'Precious',
-  'Oluwakemi',
-  'Salamatu',
-  'Idara',
-  'Ekaette',
-  'Kemi',
-  'Toyin',
-];
-const UNISEX_MIDDLE = [
-  'Oluwaseyi',
-  'Chukwudi',
-  'Ayomide',
-  'Kehinde',
-  'Taiwo',
-  'Ebuka',
-  'Olamide',
-  'Somtochukwu',
-  'Ademola',
-  'Adaora',
-  'Nasiru',
-  'Opeyemi',
-  'Damilola',
-  'Tobi',
-  'Chisom',
-  'Ifunanya',
-  'Mohammed',
-  'Blessing',
-  'Favour',
-  'Godspower',
-];
-const LAST_NAMES = [
-  'Okafor',
-  'Adeyemi',
-  'Balogun',
-  'Okonkwo',
-  'Eze',
-  'Nwosu',
-  'Ibrahim',
-  'Bello',
-  'Abubakar',
-  'Mohammed',
-  'Yusuf',
-  'Adebayo',
-  'Ogunleye',
-  'Olawale',
-  'Okoro',
-  'Chukwu',
-  'Obi',
-  'Onyeka',
-  'Danjuma',
-  'Lawal',
-  'Suleiman',
-  'Akinola',
-  'Ajayi',
-  'Oyelaran',
-  'Edet',
-  'Bassey',
-  'Etim',
-  'Ekpo',
-  'Okon',
-  'Igwe',
-  'Umeh',
-  'Agbaje',
-  'Ogbonna',
-  'Oladipo',
-  'Adekunle',
-  'Ige',
-  'Omoregie',
-  'Idris',
-  'Garba',
-  'Aliyu',
-  'Nwachukwu',
-  'Anyanwu',
-  'Ogundipe',
-  'Oyebanji',
-  'Afolabi',
-  'Uzoma',
-  'Ndukwe',
-  'Ikpeazu',
-  'Akpan',
-  'Usman',
-];
+// prettier-ignore
+const MALE_FIRST = ['Chinedu', 'Emeka', 'Oluwaseun', 'Babatunde', 'Ibrahim', 'Musa', 'Abubakar', 'Obinna', 'Tunde', 'Segun', 'Ifeanyi', 'Uchechukwu', 'Usman', 'Sani', 'Osagie', 'Ejiro', 'Tamunotonye', 'Peter', 'John', 'Samuel', 'David', 'Daniel', 'Godwin', 'Kelechi', 'Chukwuemeka', 'Adewale', 'Olumide', 'Yakubu', 'Aliyu', 'Nnamdi', 'Femi', 'Kayode', 'Ikechukwu', 'Bashir', 'Efosa', 'Okon', 'Etim', 'Ayodele', 'Gbenga', 'Chidi'];
+// prettier-ignore
+const FEMALE_FIRST = ['Adaeze', 'Ngozi', 'Funmilayo', 'Aisha', 'Fatima', 'Chiamaka', 'Yetunde', 'Bolanle', 'Nkechi', 'Amina', 'Zainab', 'Halima', 'Efe', 'Ese', 'Ebiere', 'Blessing', 'Grace', 'Mary', 'Esther', 'Joy', 'Patience', 'Folake', 'Titilayo', 'Ifeoma', 'Chioma', 'Hauwa', 'Hadiza', 'Omolara', 'Temitope', 'Abimbola', 'Uju', 'Nneka', 'Ebere', 'Precious', 'Oluwakemi', 'Salamatu', 'Idara', 'Ekaette', 'Kemi', 'Toyin'];
+// prettier-ignore
+const UNISEX_MIDDLE = ['Oluwaseyi', 'Chukwudi', 'Ayomide', 'Kehinde', 'Taiwo', 'Ebuka', 'Olamide', 'Somtochukwu', 'Ademola', 'Adaora', 'Nasiru', 'Opeyemi', 'Damilola', 'Tobi', 'Chisom', 'Ifunanya', 'Mohammed', 'Blessing', 'Favour', 'Godspower'];
+// prettier-ignore
+const LAST_NAMES = ['Okafor', 'Adeyemi', 'Balogun', 'Okonkwo', 'Eze', 'Nwosu', 'Ibrahim', 'Bello', 'Abubakar', 'Mohammed', 'Yusuf', 'Adebayo', 'Ogunleye', 'Olawale', 'Okoro', 'Chukwu', 'Obi', 'Onyeka', 'Danjuma', 'Lawal', 'Suleiman', 'Akinola', 'Ajayi', 'Oyelaran', 'Edet', 'Bassey', 'Etim', 'Ekpo', 'Okon', 'Igwe', 'Umeh', 'Agbaje', 'Ogbonna', 'Oladipo', 'Adekunle', 'Ige', 'Omoregie', 'Idris', 'Garba', 'Aliyu', 'Nwachukwu', 'Anyanwu', 'Ogundipe', 'Oyebanji', 'Afolabi', 'Uzoma', 'Ndukwe', 'Ikpeazu', 'Akpan', 'Usman'];
 const MALE_TITLES = ['Mr', 'MR', 'Mr.', 'mr', 'Dr', 'Chief', 'Alhaji', 'Engr', 'Prof', 'Pastor', 'Barr'];
 const FEMALE_TITLES = ['Mrs', 'MRS', 'Mrs.', 'Miss', 'Ms', 'mrs', 'Dr', 'Chief', 'Alhaja', 'Engr', 'Barr', 'Lady'];
 const MARITAL = ['Single', 'SINGLE', 'single', 'Married', 'MARRIED', 'married', 'Divorced', 'Widowed', 'WIDOWED', 'Separated'];
-const STREETS = [
-  'Marina Road',
-  'Awolowo Road',
-  'Adeola Odeku Street',
-  'Allen Avenue',
-  'Herbert Macaulay Way',
-  'Aminu Kano Crescent',
-  'Ahmadu Bello Way',
-  'Ikwerre Road',
-  'Ogui Road',
-  'Murtala Mohammed Way',
-  'Ring Road',
-  'Oba Akran Avenue',
-  'Bode Thomas Street',
-  'Toyin Street',
-  'Ikorodu Road',
-  'Broad Street',
-  'Admiralty Way',
-  'Ajose Adeogun Street',
-  'Aba Road',
-  'Zik Avenue',
-  'Independence Avenue',
-  'Okigwe Road',
-  'Wetheral Road',
-  'Calabar Road',
-  'Airport Road',
-  'Sapele Road',
-  'Lagos-Ibadan Expressway',
-  'Opebi Road',
-  'Obafemi Awolowo Way',
-  'Gimbiya Street',
-];
-const LINE2 = [
-  'Off Bode Thomas Street',
-  'Flat 3B',
-  'Block 12, Flat 4',
-  'Behind First Bank',
-  'Opposite Shoprite',
-  'P.O. Box 1234',
-  'Close to the Mosque',
-  'Beside Total Filling Station',
-  'Suite 205',
-  'Second Floor',
-  'Estate Gate 2',
-];
-const OCCUPATIONS = [
-  'Trader',
-  'Civil Servant',
-  'Teacher',
-  'Engineer',
-  'Nurse',
-  'Medical Doctor',
-  'Farmer',
-  'Student',
-  'Banker',
-  'Accountant',
-  'Lawyer',
-  'Artisan',
-  'Driver',
-  'Self-Employed',
-  'Clergy',
-  'Retired',
-  'Unemployed',
-  'Tailor',
-  'Software Developer',
-  'Pharmacist',
-  'Business Owner',
-  'Police Officer',
-  'Soldier',
-  'Journalist',
-  'Architect',
-];
-const EMPLOYERS = [
-  'Federal Ministry of Health',
-  'Lagos State Government',
-  'Dangote Group',
-  'MTN Nigeria',
-  'NNPC Limited',
-  'Shell Petroleum Development Company',
-  'First Bank of Nigeria',
-  'Self',
-  'SELF EMPLOYED',
-  'Nigerian Army',
-  'University of Lagos',
-  'Julius Berger Nigeria',
-  'Chevron Nigeria',
-  'Nigerian Breweries',
-  'Nestle Nigeria',
-  'Federal Civil Service',
-  'Kano State Government',
-  'Andela',
-  'Flour Mills of Nigeria',
-  'Lagos University Teaching Hospital',
-];
-const NATURES = [
-  'Food Processing',
-  'Logistics',
-  'Retail Trade',
-  'Import/Export',
-  'Construction',
-  'ICT Services',
-  'Agriculture',
-  'Fashion & Textiles',
-  'Pharmaceuticals',
-  'Real Estate',
-  'Hospitality',
-  'Transport',
-  'Oil & Gas Services',
-  'Education',
-  'Printing',
-  'Poultry Farming',
-  'General Merchandise',
-  'Consulting',
-  'Fish Farming',
-  'Cosmetics',
-];
+// prettier-ignore
+const STREETS = ['Marina Road', 'Awolowo Road', 'Adeola Odeku Street', 'Allen Avenue', 'Herbert Macaulay Way', 'Aminu Kano Crescent', 'Ahmadu Bello Way', 'Ikwerre Road', 'Ogui Road', 'Murtala Mohammed Way', 'Ring Road', 'Oba Akran Avenue', 'Bode Thomas Street', 'Toyin Street', 'Ikorodu Road', 'Broad Street', 'Admiralty Way', 'Ajose Adeogun Street', 'Aba Road', 'Zik Avenue', 'Independence Avenue', 'Okigwe Road', 'Wetheral Road', 'Calabar Road', 'Airport Road', 'Sapele Road', 'Lagos-Ibadan Expressway', 'Opebi Road', 'Obafemi Awolowo Way', 'Gimbiya Street'];
+// prettier-ignore
+const LINE2 = ['Off Bode Thomas Street', 'Flat 3B', 'Block 12, Flat 4', 'Behind First Bank', 'Opposite Shoprite', 'P.O. Box 1234', 'Close to the Mosque', 'Beside Total Filling Station', 'Suite 205', 'Second Floor', 'Estate Gate 2'];
+// prettier-ignore
+const OCCUPATIONS = ['Trader', 'Civil Servant', 'Teacher', 'Engineer', 'Nurse', 'Medical Doctor', 'Farmer', 'Student', 'Banker', 'Accountant', 'Lawyer', 'Artisan', 'Driver', 'Self-Employed', 'Clergy', 'Retired', 'Unemployed', 'Tailor', 'Software Developer', 'Pharmacist', 'Business Owner', 'Police Officer', 'Soldier', 'Journalist', 'Architect'];
+// prettier-ignore
+const EMPLOYERS = ['Federal Ministry of Health', 'Lagos State Government', 'Dangote Group', 'MTN Nigeria', 'NNPC Limited', 'Shell Petroleum Development Company', 'First Bank of Nigeria', 'Self', 'SELF EMPLOYED', 'Nigerian Army', 'University of Lagos', 'Julius Berger Nigeria', 'Chevron Nigeria', 'Nigerian Breweries', 'Nestle Nigeria', 'Federal Civil Service', 'Kano State Government', 'Andela', 'Flour Mills of Nigeria', 'Lagos University Teaching Hospital'];
+// prettier-ignore
+const NATURES = ['Food Processing', 'Logistics', 'Retail Trade', 'Import/Export', 'Construction', 'ICT Services', 'Agriculture', 'Fashion & Textiles', 'Pharmaceuticals', 'Real Estate', 'Hospitality', 'Transport', 'Oil & Gas Services', 'Education', 'Printing', 'Poultry Farming', 'General Merchandise', 'Consulting', 'Fish Farming', 'Cosmetics'];
+// prettier-ignore
 const BUSINESS_WORDS: Record<string, readonly string[]> = {
-  'Food Processing': ['Foods', 'Agro-Allied', 'Flour Mills'],
-  Logistics: ['Logistics', 'Haulage', 'Courier Services'],
-  'Retail Trade': ['Stores', 'Supermarket', 'Mart'],
-  'Import/Export': ['Trading Company', 'Import & Export', 'Global Concepts'],
-  Construction: ['Construction', 'Builders', 'Engineering Works'],
-  'ICT Services': ['Technologies', 'Digital Solutions', 'Systems'],
-  Agriculture: ['Farms', 'Agro Ventures', 'Agric Produce'],
-  'Fashion & Textiles': ['Fabrics', 'Fashion House', 'Textiles'],
-  Pharmaceuticals: ['Pharmacy', 'Pharmaceuticals', 'Healthcare'],
-  'Real Estate': ['Properties', 'Homes', 'Realty'],
-  Hospitality: ['Hotels', 'Suites', 'Catering Services'],
-  Transport: ['Motors', 'Transport Services', 'Travels'],
-  'Oil & Gas Services': ['Energy', 'Petroleum Services', 'Oilfield Services'],
-  Education: ['Schools', 'Academy', 'Tutorial College'],
-  Printing: ['Printing Press', 'Prints', 'Graphics'],
-  'Poultry Farming': ['Poultry', 'Farms', 'Eggs & Birds'],
-  'General Merchandise': ['Enterprises', 'Ventures', 'Merchants'],
-  Consulting: ['Consulting', 'Advisory', 'Partners'],
-  'Fish Farming': ['Fisheries', 'Aquaculture', 'Fish Farms'],
-  Cosmetics: ['Cosmetics', 'Beauty World', 'Skincare'],
+  'Food Processing': ['Foods', 'Agro-Allied', 'Flour Mills'], Logistics: ['Logistics', 'Haulage', 'Courier Services'], 'Retail Trade': ['Stores', 'Supermarket', 'Mart'],
+  'Import/Export': ['Trading Company', 'Import & Export', 'Global Concepts'], Construction: ['Construction', 'Builders', 'Engineering Works'], 'ICT Services': ['Technologies', 'Digital Solutions', 'Systems'],
+  Agriculture: ['Farms', 'Agro Ventures', 'Agric Produce'], 'Fashion & Textiles': ['Fabrics', 'Fashion House', 'Textiles'], Pharmaceuticals: ['Pharmacy', 'Pharmaceuticals', 'Healthcare'],
+  'Real Estate': ['Properties', 'Homes', 'Realty'], Hospitality: ['Hotels', 'Suites', 'Catering Services'], Transport: ['Motors', 'Transport Services', 'Travels'],
+  'Oil & Gas Services': ['Energy', 'Petroleum Services', 'Oilfield Services'], Education: ['Schools', 'Academy', 'Tutorial College'], Printing: ['Printing Press', 'Prints', 'Graphics'],
+  'Poultry Farming': ['Poultry', 'Farms', 'Eggs & Birds'], 'General Merchandise': ['Enterprises', 'Ventures', 'Merchants'], Consulting: ['Consulting', 'Advisory', 'Partners'],
+  'Fish Farming': ['Fisheries', 'Aquaculture', 'Fish Farms'], Cosmetics: ['Cosmetics', 'Beauty World', 'Skincare'],
 };
-const BUSINESS_PREFIXES = [
-  'Greenfield',
-  'Royal',
-  'Crystal',
-  'Golden Crest',
-  'Sunrise',
-  'Ever-Fresh',
-  'Zenith Star',
-  'Unity',
-  'Blue Ocean',
-  'Kings',
-  'Diamond',
-  'Heritage',
-  'Peak',
-  'New Dawn',
-  'Jubilee',
-];
-const BUSINESS_SUFFIXES = [
-  'Ltd',
-  'Limited',
-  'Nig. Ltd',
-  'Nigeria Limited',
-  'Enterprises',
-  'Ventures',
-  '& Sons Ltd',
-  'Global Services Ltd',
-  'PLC',
-  'Co.',
-  "Int'l Ltd",
-  '',
-];
+// prettier-ignore
+const BUSINESS_PREFIXES = ['Greenfield', 'Royal', 'Crystal', 'Golden Crest', 'Sunrise', 'Ever-Fresh', 'Zenith Star', 'Unity', 'Blue Ocean', 'Kings', 'Diamond', 'Heritage', 'Peak', 'New Dawn', 'Jubilee'];
+// prettier-ignore
+const BUSINESS_SUFFIXES = ['Ltd', 'Limited', 'Nig. Ltd', 'Nigeria Limited', 'Enterprises', 'Ventures', '& Sons Ltd', 'Global Services Ltd', 'PLC', 'Co.', "Int'l Ltd", ''];
 const EMAIL_DOMAINS = ['gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'yahoo.co.uk', 'ymail.com', 'icloud.com', 'mail.com', 'live.com'];
-const PHONE_PREFIXES = [
-  '0803',
-  '0806',
-  '0813',
-  '0816',
-  '0703',
-  '0706',
-  '0810',
-  '0805',
-  '0807',
-  '0815',
-  '0905',
-  '0802',
-  '0808',
-  '0812',
-  '0701',
-  '0902',
-  '0809',
-  '0817',
-  '0818',
-  '0909',
-  '0708',
-  '0814',
-  '0903',
-  '0811',
-];
+// prettier-ignore
+const PHONE_PREFIXES = ['0803', '0806', '0813', '0816', '0703', '0706', '0810', '0805', '0807', '0815', '0905', '0802', '0808', '0812', '0701', '0902', '0809', '0817', '0818', '0909', '0708', '0814', '0903', '0811'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 // Whitespace that JavaScript's trim removes (contract 4.5): spaces, tabs, no-break spaces, CR/LF.
@@ -680,110 +361,30 @@ const PADS = [' ', '  ', '\t', '\u00A0', ' \u00A0', '\t ', ' \t', '\u00A0\u00A0'
 const BLANKS = ['', ' ', '   ', '\t', '\u00A0', ' \t\u00A0 ', '\r\n'];
 
 // Dirty values ------------------------------------------------------------------------------------
-const BAD_TYPES = [
-  'Trust',
-  'NGO',
-  'Partnership',
-  'Joint',
-  'Staff',
-  'Minor',
-  'Cooperative',
-  'corporate account',
-  'Indvidual',
-  'S.M.E',
-  'individuals',
-  '0',
-  '??',
-  'Govt',
-  'I N D',
-];
+// prettier-ignore
+const BAD_TYPES = ['Trust', 'NGO', 'Partnership', 'Joint', 'Staff', 'Minor', 'Cooperative', 'corporate account', 'Indvidual', 'S.M.E', 'individuals', '0', '??', 'Govt', 'I N D'];
 const BAD_BVN_LETTERS = ['2221234567A', 'BVN22212345', 'ABCDEFGHIJK', '22212O45678', 'N/A', 'nil', 'pending', '2221234567l'];
-const BAD_DOB_UNPARSEABLE = [
-  'unknown',
-  '1987/03/05',
-  '5/3/1987',
-  '05-March-1987',
-  '19870305x',
-  'N/A',
-  '1987-3-5',
-  '87-03-05',
-  'March 5, 1987',
-  '05.03.1987',
-  '0',
-  '1987',
-];
-const BAD_DOB_IMPOSSIBLE = [
-  '31/02/1990',
-  '30-feb-1988',
-  '2001-02-29',
-  '31/04/1985',
-  '19900231',
-  '1990-13-01',
-  '00/00/0000',
-  '32-01-1980',
-  '1985-06-31',
-  '29-FEB-1999',
-];
+// prettier-ignore
+const BAD_DOB_UNPARSEABLE = ['unknown', '1987/03/05', '5/3/1987', '05-March-1987', '19870305x', 'N/A', '1987-3-5', '87-03-05', 'March 5, 1987', '05.03.1987', '0', '1987'];
+// prettier-ignore
+const BAD_DOB_IMPOSSIBLE = ['31/02/1990', '30-feb-1988', '2001-02-29', '31/04/1985', '19900231', '1990-13-01', '00/00/0000', '32-01-1980', '1985-06-31', '29-FEB-1999'];
 const BAD_DOB_FUTURE = ['2041-07-15', '15/07/2045', '01-jan-2099', '20500101', '12-12-2060', '2077-03-01'];
 const BAD_DOB_1800S = ['1899-12-31', '31/12/1899', '15-jun-1850', '18990101', '01-01-1801', '1899-01-01'];
 const BAD_BRANCHES = ['LAG099', 'XYZ001', 'HQ', 'LAG 001', 'LAGOS', 'ABJ-001', '0001', 'lag0001', 'KAN999', 'Head Office'];
 const BAD_STATUSES = ['PENDING', 'Suspended', 'ACT1VE', 'Closed-Pending', 'frozen', 'DECEASED', 'N/A', '?', 'A', 'Awaiting KYC'];
 const BAD_GENDERS = ['X', 'U', 'Unknown', 'other', 'N/A', 'Mal', 'fem', '0', '1', 'Femal', 'M/F', 'Men'];
-const BAD_EMAILS = [
-  'john.doe@',
-  'john doe@gmail.com',
-  'nobody',
-  'a@b',
-  'info@okafor_foods.com',
-  'user@@gmail.com',
-  'user@gmail.c',
-  'NIL',
-  'user@mail.com.',
-  'user@gmail,com',
-  'n/a',
-  '@yahoo.com',
-  'chinedu.eze@gmail',
-  'mailto: emeka@yahoo.com',
-];
-const BAD_PHONES = [
-  'N/A',
-  '12345',
-  '0803123456',
-  '080312345678',
-  '+234',
-  '+1234567',
-  'none',
-  '803 123 4567',
-  '0',
-  'nil',
-  '234803123456',
-  '+2348031234567890123',
-];
+// prettier-ignore
+const BAD_EMAILS = ['john.doe@', 'john doe@gmail.com', 'nobody', 'a@b', 'info@okafor_foods.com', 'user@@gmail.com', 'user@gmail.c', 'NIL', 'user@mail.com.', 'user@gmail,com', 'n/a', '@yahoo.com', 'chinedu.eze@gmail', 'mailto: emeka@yahoo.com'];
+// prettier-ignore
+const BAD_PHONES = ['N/A', '12345', '0803123456', '080312345678', '+234', '+1234567', 'none', '803 123 4567', '0', 'nil', '234803123456', '+2348031234567890123'];
 const BAD_EXPIRY = ['N/A', '31/04/2030', '2030-13-01', 'soon', '00000000', '2029/05/01', '31-Sept-2028', '1/1/2030', 'LIFETIME', '2028-02-30'];
-const BAD_INCORPORATION = [
-  'N/A',
-  '30/02/2011',
-  '2011-06-31',
-  'established 1999',
-  '20451231',
-  '2046-01-01',
-  '1/6/2011',
-  '00-00-0000',
-  'Jan 2010',
-  '15-jun-2049',
-];
+// prettier-ignore
+const BAD_INCORPORATION = ['N/A', '30/02/2011', '2011-06-31', 'established 1999', '20451231', '2046-01-01', '1/6/2011', '00-00-0000', 'Jan 2010', '15-jun-2049'];
 const ODD_RISK = ['Very High', 'N/A', 'unrated', 'Med', 'H', 'PEP'];
 
 // Hostile values -------------------------------------------------------------------------------
-const CONTROL_VALUES = [
-  'Block 5\u0007\u001b[31m red\u001b[0m',
-  'Flat\u00012\u0002',
-  'Ring\bRoad\u007f',
-  'Suite\u000b205\u000c',
-  'Bell\u0007\u0007 Lane',
-  '\u0006Ack Street',
-  'Esc\u001b Close',
-];
+// prettier-ignore
+const CONTROL_VALUES = ['Block 5\u0007\u001b[31m red\u001b[0m', 'Flat\u00012\u0002', 'Ring\bRoad\u007f', 'Suite\u000b205\u000c', 'Bell\u0007\u0007 Lane', '\u0006Ack Street', 'Esc\u001b Close'];
 const EMOJI_VALUES = ['Chinedu 🙂', '🚀 Rocket Ventures Ltd', 'Lagos 🏙️', 'Adaeze 👩🏾‍💼', '💰💰 Money Palace', 'Okafor 🇳🇬', 'Trader 🛒'];
 const ODD_UNICODE_VALUES = [
   'Ade\u0301bayo', // combining acute accent
@@ -801,20 +402,8 @@ const ODD_UNICODE_VALUES = [
   'e\u0301\u0302\u0303\u0304', // stacked combining marks
 ];
 const NUMERIC_VALUES = ['12345', '0', '007', '1e5', '-1', '3.14159', '100001', '0803 123 4567', '2348031234567'];
-const COPY_SPECIAL_VALUES = [
-  'C:\\Users\\legacy\\new',
-  'tab\tinside',
-  'line1\nline2',
-  'carriage\rreturn',
-  'crlf\r\ninside',
-  '\\N',
-  '\\.',
-  'ends with backslash\\',
-  'O\'Brien "Quoted", Semi;colon',
-  "Robert'); DROP TABLE customer;--",
-  '\\t literal backslash-t',
-  '%s %d {0} ${x}',
-];
+// prettier-ignore
+const COPY_SPECIAL_VALUES = ['C:\\Users\\legacy\\new', 'tab\tinside', 'line1\nline2', 'carriage\rreturn', 'crlf\r\ninside', '\\N', '\\.', 'ends with backslash\\', 'O\'Brien "Quoted", Semi;colon', "Robert'); DROP TABLE customer;--", '\\t literal backslash-t', '%s %d {0} ${x}'];
 
 /** A 10,000-character value (BMP only, so 10,000 UTF-16 units too). */
 export const LONG_VALUE: string = (() => {
@@ -1153,34 +742,10 @@ const CORPORATE_DIRTY: readonly (readonly [DirtyKind, number])[] = [
 ];
 
 /** Fields where hostile values go: kept as given (or only upper-cased) by the mapping, never validated. */
-const HOSTILE_FIELDS_INDIVIDUAL: readonly EfzTextColumn[] = [
-  'first_name',
-  'middle_name',
-  'last_name',
-  'address_line1',
-  'address_line2',
-  'city',
-  'state',
-  'occupation',
-  'employer_name',
-  'account_officer',
-  'title',
-  'postal_code',
-  'id_number',
-];
-const HOSTILE_FIELDS_CORPORATE: readonly EfzTextColumn[] = [
-  'business_name',
-  'registration_number',
-  'tax_id',
-  'address_line1',
-  'address_line2',
-  'city',
-  'state',
-  'occupation',
-  'account_officer',
-  'postal_code',
-  'id_number',
-];
+// prettier-ignore
+const HOSTILE_FIELDS_INDIVIDUAL: readonly EfzTextColumn[] = ['first_name', 'middle_name', 'last_name', 'address_line1', 'address_line2', 'city', 'state', 'occupation', 'employer_name', 'account_officer', 'title', 'postal_code', 'id_number'];
+// prettier-ignore
+const HOSTILE_FIELDS_CORPORATE: readonly EfzTextColumn[] = ['business_name', 'registration_number', 'tax_id', 'address_line1', 'address_line2', 'city', 'state', 'occupation', 'account_officer', 'postal_code', 'id_number'];
 
 function buildIndividual(rng: Rng, row: EfzCustomerRow, tags: RowTag[]): void {
   const female = rng.chance(0.48);
@@ -1365,33 +930,23 @@ function applyDirty(rng: Rng, kind: DirtyKind, row: EfzCustomerRow): void {
   }
 }
 
+/** The values each hostile kind puts into a field: one of a list, or always the same one. */
+const HOSTILE_VALUES: Record<HostileKind, readonly string[] | string> = {
+  HOSTILE_CONTROL_CHARS: CONTROL_VALUES,
+  HOSTILE_LONG_FIELD: LONG_VALUE,
+  HOSTILE_EMOJI: EMOJI_VALUES,
+  HOSTILE_ODD_UNICODE: ODD_UNICODE_VALUES,
+  HOSTILE_NUMERIC_TEXT: NUMERIC_VALUES,
+  HOSTILE_COPY_SPECIALS: COPY_SPECIAL_VALUES,
+};
+
 function applyHostile(rng: Rng, kind: HostileKind, row: EfzCustomerRow, shape: CustomerShape, dirty: DirtyKind | null): void {
   const all = shape === 'INDIVIDUAL' ? HOSTILE_FIELDS_INDIVIDUAL : HOSTILE_FIELDS_CORPORATE;
   // never overwrite the value that makes a dirty row dirty (a missing name must stay missing)
   const fields = dirty === null ? all : all.filter((f) => f !== DIRTY_KINDS[dirty].field);
   const field = rng.pick(fields);
-  let value: string;
-  switch (kind) {
-    case 'HOSTILE_CONTROL_CHARS':
-      value = rng.pick(CONTROL_VALUES);
-      break;
-    case 'HOSTILE_LONG_FIELD':
-      value = LONG_VALUE;
-      break;
-    case 'HOSTILE_EMOJI':
-      value = rng.pick(EMOJI_VALUES);
-      break;
-    case 'HOSTILE_ODD_UNICODE':
-      value = rng.pick(ODD_UNICODE_VALUES);
-      break;
-    case 'HOSTILE_NUMERIC_TEXT':
-      value = rng.pick(NUMERIC_VALUES);
-      break;
-    case 'HOSTILE_COPY_SPECIALS':
-      value = rng.pick(COPY_SPECIAL_VALUES);
-      break;
-  }
-  row[field] = value;
+  const values = HOSTILE_VALUES[kind];
+  row[field] = typeof values === 'string' ? values : rng.pick(values);
 }
 
 function timestamps(rng: Rng, row: EfzCustomerRow, tags: RowTag[]): void {

@@ -176,22 +176,24 @@ export async function latestRunRecordOfWorkflow(db: Db, workflowId: string): Pro
 }
 
 /** The latest run of a workflow id with its batches summed up: what `status` shows when no worker answers. */
-export interface RunWithBatchTotals {
-  run_id: number;
-  pipeline: string;
-  mode: string;
-  status: string;
-  phase: string;
-  note: string | null;
-  error: string | null;
-  started_at: string;
-  watermark_before: string | null;
-  watermark_after: string | null;
-  rows_extracted: number | null;
-  rows_staged: number | null;
-  batch_count: number | null;
-  counts: Record<string, number> | null;
-  reconciliation: unknown;
+export interface RunWithBatchTotals extends Pick<
+  RunRecord,
+  | 'run_id'
+  | 'pipeline'
+  | 'mode'
+  | 'status'
+  | 'phase'
+  | 'note'
+  | 'error'
+  | 'started_at'
+  | 'watermark_before'
+  | 'watermark_after'
+  | 'rows_extracted'
+  | 'rows_staged'
+  | 'batch_count'
+  | 'counts'
+  | 'reconciliation'
+> {
   done: number;
   failed: number;
   loaded: number;
