@@ -24,8 +24,7 @@ import {
   saveKeysOnce,
 } from '../db/staging/bulk-load';
 import { readBatchAttempts } from '../db/staging/batches';
-import { readLoadPath, recordLoadPath } from '../db/staging/runs';
-import { readRunMode } from '../db/staging/metrics';
+import { readLoadPath, recordLoadPath, readRunMode } from '../db/staging/runs';
 import { withTransaction } from '../db/transaction';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';

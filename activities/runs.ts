@@ -5,7 +5,6 @@ import { log } from '../lib/log';
 import { withTransaction } from '../db/transaction';
 import { fingerprintOf } from './fingerprint';
 import { readBranches } from './staged';
-import { readRunMode } from '../db/staging/metrics';
 import {
   failRunsEndedOutsideWorkflow,
   findRunOfExecution,
@@ -14,6 +13,7 @@ import {
   lockRunToFinish,
   recordRunFinished,
   recordRunPlanned,
+  readRunMode,
   setRunPhase,
 } from '../db/staging/runs';
 import { insertLockIfFree, lockPipelineLock, releaseLock, setLockRun, takeOverLock } from '../db/staging/locks';

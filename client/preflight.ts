@@ -19,7 +19,8 @@ import {
 import type { DatabaseRole, Pools } from '../db/pools';
 import { unreachableMessage } from '../db/preflight';
 import { countRowsByValue, readCodesCreatedSince, readDuplicateKeys, readSourceSample, readSourceSanity, type SourceSanity } from '../db/source/sanity';
-import { readStagedCodes, STAGING_TABLES } from '../db/staging/preflight';
+import { readStagedCodes } from '../db/staging/customers';
+import { STAGING_TABLES } from '../db/staging/preflight';
 import { readLastCompletedRun, type CompletedRunRates } from '../db/staging/runs';
 import { readWatermark, type WatermarkInfo } from '../db/staging/watermarks';
 import { withReadOnlyTransaction } from '../db/transaction';

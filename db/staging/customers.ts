@@ -267,3 +267,10 @@ export async function fetchStagedRange(
     }
   });
 }
+
+/** Which of `codes` are staged already (by an earlier run), lowest first. */
+export async function readStagedCodes(db: Db, codes: readonly number[]): Promise<number[]> {
+  if (!codes.length) return [];
+  const result = await db.query(`SELECT customer_code FROM stg_customer WHERE customer_code = ANY($1::int[]) ORDER BY customer_code`, [codes]);
+  return result.rows.map((r) => Number(r.customer_code));
+}

@@ -48,9 +48,3 @@ export async function readRunOverview(db: Db, pipeline: string): Promise<RunOver
     lastReconciliation: c ? { runId: Number(c.run_id), ok: c.ok === true, finishedAtSeconds: c.finished } : null,
   };
 }
-
-/** A run's effective mode ('full' | 'incremental'), or null when there is no such run. */
-export async function readRunMode(db: Db, runId: number): Promise<string | null> {
-  const result = await db.query<{ mode: string }>(`SELECT mode FROM migration_run WHERE run_id = $1`, [runId]);
-  return result.rows[0]?.mode ?? null;
-}

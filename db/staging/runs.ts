@@ -349,3 +349,9 @@ export async function readLoadPath<P>(db: Db, runId: number): Promise<P | null> 
 export async function recordLoadPath<P>(db: Db, runId: number, path: P): Promise<void> {
   await db.query(`UPDATE migration_run SET load_path = $2 WHERE run_id = $1`, [runId, path]);
 }
+
+/** A run's effective mode ('full' | 'incremental'), or null when there is no such run. */
+export async function readRunMode(db: Db, runId: number): Promise<string | null> {
+  const result = await db.query<{ mode: string }>(`SELECT mode FROM migration_run WHERE run_id = $1`, [runId]);
+  return result.rows[0]?.mode ?? null;
+}
