@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { readDoneBatchFingerprints } from '../db/staging/batches';
 import { copyOutStagedRange } from '../db/staging/customers';
-import { readExtractChunks, readFutureDated, type ChunkRecord } from '../db/staging/extract-chunks';
+import { readChunkRowHashes, readExtractChunks, readFutureDated, type ChunkRecord } from '../db/staging/extract-chunks';
 import type { ActivityDeps } from './deps';
 import { fingerprintDifferences, fingerprintKey, fingerprintOf } from './fingerprint';
 import { compareRowHashes, keyFirstColumns, RowHasher, type RowHashes } from './source-digest';
@@ -49,7 +49,7 @@ export function createSourceChecks({ pools, mapping }: Pick<ActivityDeps, 'pools
         problems.push(`chunk ${chunk.chunk_no} starts after key ${chunk.after_key ?? '(start)'}, not after ${expectedAfter ?? '(start)'}`);
       previous = chunk.upto_key;
       read += chunk.row_count;
-      const d = compareRowHashes({ keys: chunk.keys, hashes: chunk.row_hashes }, await stagedHashes(runId, chunk));
+      const d = compareRowHashes(await readChunkRowHashes(pools.staging, runId, chunk.chunk_no), await stagedHashes(runId, chunk));
       notStaged.push(...d.notStaged);
       changed.push(...d.changed);
       extra.push(...d.extra);

@@ -63,22 +63,32 @@ export async function recordExtractChunk(db: PoolClient, c: ExtractChunk): Promi
   );
 }
 
-/** A chunk as the reconciliation reads it back. */
+/** A chunk as the reconciliation reads it back: its key range (the keys and hashes it read come one chunk at a time). */
 export interface ChunkRecord {
   chunk_no: number;
   after_key: number | null;
   upto_key: number | null;
   row_count: number;
-  keys: number[];
-  row_hashes: Buffer;
 }
 
 export async function readExtractChunks(db: Db, runId: number): Promise<ChunkRecord[]> {
   const chunks = await db.query<ChunkRecord>(
-    `SELECT chunk_no, after_key, upto_key, row_count, keys, row_hashes FROM migration_extract_chunk WHERE run_id = $1 ORDER BY chunk_no`,
+    `SELECT chunk_no, after_key, upto_key, row_count FROM migration_extract_chunk WHERE run_id = $1 ORDER BY chunk_no`,
     [runId],
   );
   return chunks.rows;
+}
+
+/**
+ * The keys one chunk read and their row hashes. Read chunk by chunk: all of a 10M-row run's at once
+ * would hold every key and hash of the table in the worker's memory.
+ */
+export async function readChunkRowHashes(db: Db, runId: number, chunkNo: number): Promise<{ keys: number[]; hashes: Buffer }> {
+  const { rows } = await db.query<{ keys: number[]; hashes: Buffer }>(
+    `SELECT keys, row_hashes AS hashes FROM migration_extract_chunk WHERE run_id = $1 AND chunk_no = $2`,
+    [runId, chunkNo],
+  );
+  return rows[0];
 }
 
 /**
