@@ -169,6 +169,9 @@ function privilegeList(p: TablePrivileges, wanted: (keyof TablePrivileges)[]): s
   return wanted.filter((k) => !p[k]).map((k) => k.toUpperCase());
 }
 
+/** The branch map as the load reads it. */
+type Branches = Awaited<ReturnType<typeof readBranches>>;
+
 /** Everything the source can tell, read in one READ ONLY transaction. */
 interface SourceFacts {
   privileges: TablePrivileges;
@@ -181,12 +184,7 @@ interface SourceFacts {
   sampleIssues: Preview['issues'];
 }
 
-async function readSourceFacts(
-  deps: PreflightDeps,
-  watermark: WatermarkInfo | null,
-  branches: Awaited<ReturnType<typeof readBranches>> | null,
-  sampleSize: number,
-): Promise<SourceFacts> {
+async function readSourceFacts(deps: PreflightDeps, watermark: WatermarkInfo | null, branches: Branches | null, sampleSize: number): Promise<SourceFacts> {
   const { mapping } = deps;
   const t = mapping.source;
   return withReadOnlyTransaction(deps.pools.source, async (c) => {
@@ -278,7 +276,7 @@ function sourceFindings(f: Findings, deps: PreflightDeps, s: SourceFacts, waterm
   }
 }
 
-function referenceFindings(f: Findings, deps: PreflightDeps, s: SourceFacts, branches: Awaited<ReturnType<typeof readBranches>>): void {
+function referenceFindings(f: Findings, deps: PreflightDeps, s: SourceFacts, branches: Branches): void {
   for (const lookup of deps.mapping.lookups) {
     const values = s.lookupValues.get(lookup.field);
     if (!values) continue;
@@ -326,130 +324,179 @@ function referenceFindings(f: Findings, deps: PreflightDeps, s: SourceFacts, bra
   }
 }
 
-function destinationFindings(
-  f: Findings,
-  deps: PreflightDeps,
-  tables: { role: 'customer' | 'profile'; privileges: TablePrivileges; columns: ColumnInfo[]; keys: KeyConstraint[] }[],
-  sample: Preview['rows'],
-): void {
-  const d = deps.mapping.destination;
-  const byRole = Object.fromEntries(tables.map((t) => [t.role, t]));
-  for (const t of tables) {
-    const table = t.role === 'customer' ? d.customerTable : d.profileTable;
-    const name = `${d.schema}.${table}`;
-    const mapped = t.role === 'customer' ? d.customerColumns : d.profileColumns;
-    const key = t.role === 'customer' ? d.customerKey : d.profileKey;
-    if (!t.privileges.exists) {
-      f.add('BLOCKER', 'destination', 'destination.table-missing', `destination table ${name} does not exist (or the user cannot see it)`);
-      continue;
-    }
-    const lacking = privilegeList(t.privileges, ['select', 'insert', 'update']);
-    if (lacking.length) f.add('BLOCKER', 'destination', 'destination.not-writable', `the migration user lacks ${lacking.join(', ')} on ${name}`);
-    else f.add('INFO', 'destination', 'destination.writable', `the migration user may SELECT, INSERT and UPDATE ${name}`);
+/** One destination table as read for the checks: its privileges, columns and keys. */
+interface DestinationTable {
+  role: 'customer' | 'profile';
+  privileges: TablePrivileges;
+  columns: ColumnInfo[];
+  keys: KeyConstraint[];
+}
+
+/** What the mapping expects of one destination table, and the names its findings use. */
+interface MappedTable {
+  /** The table's name alone (in details) and schema-qualified (in messages). */
+  table: string;
+  name: string;
+  /** The columns the mapping writes, and the upsert's key column. */
+  mapped: readonly string[];
+  key: string;
+}
+
+function mappedTable(d: CompiledMapping['destination'], role: DestinationTable['role']): MappedTable {
+  const table = role === 'customer' ? d.customerTable : d.profileTable;
+  return {
+    table,
+    name: `${d.schema}.${table}`,
+    mapped: role === 'customer' ? d.customerColumns : d.profileColumns,
+    key: role === 'customer' ? d.customerKey : d.profileKey,
+  };
+}
+
+/** May the migration user write the table, and alter it (for a bulk load's index rebuild)? */
+function accessFindings(f: Findings, { name }: MappedTable, privileges: TablePrivileges): void {
+  const lacking = privilegeList(privileges, ['select', 'insert', 'update']);
+  if (lacking.length) f.add('BLOCKER', 'destination', 'destination.not-writable', `the migration user lacks ${lacking.join(', ')} on ${name}`);
+  else f.add('INFO', 'destination', 'destination.writable', `the migration user may SELECT, INSERT and UPDATE ${name}`);
+  f.add(
+    'INFO',
+    'destination',
+    'destination.can-alter',
+    privileges.canAlter
+      ? `the migration user may ALTER ${name} (owner or superuser): a bulk first load could drop and rebuild its indexes`
+      : `the migration user may not ALTER ${name}: a bulk first load would have to keep its indexes (or run as the owner)`,
+    { canAlter: privileges.canAlter },
+  );
+}
+
+/** The table's columns against the mapping: none it writes missing, none it leaves out required. */
+function columnFindings(f: Findings, { table, name, mapped }: MappedTable, columns: ColumnInfo[]): void {
+  const present = new Set(columns.map((c) => c.name));
+  for (const c of mapped.filter((m) => !present.has(m))) {
+    f.add('BLOCKER', 'destination', 'destination.column-missing', `${name} has no column ${JSON.stringify(c)}, which the mapping writes`, {
+      table,
+      column: c,
+    });
+  }
+  for (const c of columns.filter((col) => col.notNull && !col.hasDefault && !mapped.includes(col.name))) {
     f.add(
-      'INFO',
+      'BLOCKER',
       'destination',
-      'destination.can-alter',
-      t.privileges.canAlter
-        ? `the migration user may ALTER ${name} (owner or superuser): a bulk first load could drop and rebuild its indexes`
-        : `the migration user may not ALTER ${name}: a bulk first load would have to keep its indexes (or run as the owner)`,
-      { canAlter: t.privileges.canAlter },
+      'destination.not-null-unmapped',
+      `${name}.${JSON.stringify(c.name)} is NOT NULL without a default and the mapping does not write it: every insert would fail`,
+      { table, column: c.name },
     );
-    // Columns against the mapping.
-    const columns = new Map(t.columns.map((c) => [c.name, c]));
-    for (const c of mapped.filter((m) => !columns.has(m))) {
-      f.add('BLOCKER', 'destination', 'destination.column-missing', `${name} has no column ${JSON.stringify(c)}, which the mapping writes`, {
-        table,
-        column: c,
-      });
-    }
-    for (const c of t.columns.filter((col) => col.notNull && !col.hasDefault && !mapped.includes(col.name))) {
+  }
+}
+
+/** The sample's mapped values against the column types: type, length and NOT NULL. */
+function sampledValueFindings(f: Findings, { table, name }: MappedTable, columns: ColumnInfo[], rows: Record<string, unknown>[]): void {
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  for (const [column, use] of columnUses(rows)) {
+    const c = byName.get(column);
+    if (!c) continue;
+    const bad = TEXT_TYPES.has(c.baseType) ? [] : [...use.kinds].filter((k) => !ACCEPTS[k].has(c.baseType));
+    if (bad.length)
       f.add(
         'BLOCKER',
         'destination',
-        'destination.not-null-unmapped',
-        `${name}.${JSON.stringify(c.name)} is NOT NULL without a default and the mapping does not write it: every insert would fail`,
-        { table, column: c.name },
+        'destination.type-mismatch',
+        `${name}.${JSON.stringify(column)} is ${c.type}, but the mapping writes ${bad.join('/')} values into it`,
+        {
+          table,
+          column,
+          type: c.type,
+          values: bad,
+        },
+      );
+    if (c.maxLength !== null && use.longest > c.maxLength) {
+      f.add(
+        'WARNING',
+        'destination',
+        'destination.value-too-long',
+        `${name}.${JSON.stringify(column)} is ${c.type}, and sampled values are up to ${use.longest} characters: their batches would fail`,
+        { table, column, longest: use.longest },
       );
     }
-    const rows = sample.flatMap((r) => (r.outcome === 'LOAD' ? [(t.role === 'customer' ? r.customer : r.profile)!] : []));
-    const uses = columnUses(rows);
-    for (const [column, use] of uses) {
-      const c = columns.get(column);
-      if (!c) continue;
-      const bad = TEXT_TYPES.has(c.baseType) ? [] : [...use.kinds].filter((k) => !ACCEPTS[k].has(c.baseType));
-      if (bad.length)
-        f.add(
-          'BLOCKER',
-          'destination',
-          'destination.type-mismatch',
-          `${name}.${JSON.stringify(column)} is ${c.type}, but the mapping writes ${bad.join('/')} values into it`,
-          { table, column, type: c.type, values: bad },
-        );
-      if (c.maxLength !== null && use.longest > c.maxLength) {
-        f.add(
-          'WARNING',
-          'destination',
-          'destination.value-too-long',
-          `${name}.${JSON.stringify(column)} is ${c.type}, and sampled values are up to ${use.longest} characters: their batches would fail`,
-          { table, column, longest: use.longest },
-        );
-      }
-      if (c.notNull && use.nulls) {
-        f.add(
-          'WARNING',
-          'destination',
-          'destination.null-into-not-null',
-          `${name}.${JSON.stringify(column)} is NOT NULL, and the mapping gave ${use.nulls} of ${rows.length} sampled row(s) no value: their batches would fail`,
-          { table, column, rows: use.nulls },
-        );
-      }
+    if (c.notNull && use.nulls) {
+      f.add(
+        'WARNING',
+        'destination',
+        'destination.null-into-not-null',
+        `${name}.${JSON.stringify(column)} is NOT NULL, and the mapping gave ${use.nulls} of ${rows.length} sampled row(s) no value: their batches would fail`,
+        { table, column, rows: use.nulls },
+      );
     }
-    if (!rows.length)
-      f.add('INFO', 'destination', 'destination.types-unchecked', `no sampled row loads: the column types of ${name} were not compared with mapped values`);
+  }
+  if (!rows.length)
+    f.add('INFO', 'destination', 'destination.types-unchecked', `no sampled row loads: the column types of ${name} were not compared with mapped values`);
+}
+
+/** Is there a primary key or unique constraint on exactly these columns? */
+const hasUniqueKey = (keys: KeyConstraint[], cols: string[]): boolean =>
+  keys.some((k) => k.kind !== 'FOREIGN KEY' && k.columns.length === cols.length && cols.every((c) => k.columns.includes(c)));
+
+/** The profile table's contract keys: customerId and customerNumber unique, and its foreign key to the customer table. */
+function profileKeyFindings(
+  f: Findings,
+  d: CompiledMapping['destination'],
+  { table, name, mapped }: MappedTable,
+  keys: KeyConstraint[],
+  customerExists: boolean,
+): void {
+  for (const c of [d.customerKey, 'customerNumber'].filter((col) => mapped.includes(col))) {
+    if (!hasUniqueKey(keys, [c]))
+      f.add(
+        'WARNING',
+        'destination',
+        'destination.unique-missing',
+        `${name}.${JSON.stringify(c)} is not unique: the contract makes it one customer's (a re-run could not be told from a duplicate)`,
+        { table, column: c },
+      );
+  }
+  const customerName = `${d.schema}.${d.customerTable}`;
+  const fk = keys.some(
+    (k) =>
+      k.kind === 'FOREIGN KEY' &&
+      k.columns.length === 1 &&
+      k.columns[0] === d.customerKey &&
+      k.references?.table === customerName &&
+      k.references.columns[0] === d.customerKey,
+  );
+  if (!customerExists || !mapped.includes(d.customerKey)) return;
+  if (fk) f.add('INFO', 'destination', 'destination.foreign-key', `${name}.${JSON.stringify(d.customerKey)} references ${customerName}`);
+  else
+    f.add(
+      'WARNING',
+      'destination',
+      'destination.foreign-key-missing',
+      `${name}.${JSON.stringify(d.customerKey)} has no foreign key to ${customerName}: nothing stops a profile without its customer`,
+      { table },
+    );
+}
+
+function destinationFindings(f: Findings, deps: PreflightDeps, tables: DestinationTable[], sample: Preview['rows']): void {
+  const d = deps.mapping.destination;
+  const customerExists = tables.some((t) => t.role === 'customer' && t.privileges.exists);
+  for (const t of tables) {
+    const m = mappedTable(d, t.role);
+    if (!t.privileges.exists) {
+      f.add('BLOCKER', 'destination', 'destination.table-missing', `destination table ${m.name} does not exist (or the user cannot see it)`);
+      continue;
+    }
+    accessFindings(f, m, t.privileges);
+    columnFindings(f, m, t.columns);
+    const rows = sample.flatMap((r) => (r.outcome === 'LOAD' ? [(t.role === 'customer' ? r.customer : r.profile)!] : []));
+    sampledValueFindings(f, m, t.columns, rows);
     // Keys: the upsert key must be unique; the contract's unique keys and foreign key.
-    const unique = (cols: string[]) =>
-      t.keys.some((k) => k.kind !== 'FOREIGN KEY' && k.columns.length === cols.length && cols.every((c) => k.columns.includes(c)));
-    if (!unique([key]))
+    if (!hasUniqueKey(t.keys, [m.key]))
       f.add(
         'BLOCKER',
         'destination',
         'destination.key-missing',
-        `${name} has no primary key or unique constraint on ${JSON.stringify(key)}: the load's upsert (ON CONFLICT) needs one`,
-        { table, column: key },
+        `${m.name} has no primary key or unique constraint on ${JSON.stringify(m.key)}: the load's upsert (ON CONFLICT) needs one`,
+        { table: m.table, column: m.key },
       );
-    if (t.role === 'profile') {
-      for (const c of [d.customerKey, 'customerNumber'].filter((col) => mapped.includes(col))) {
-        if (!unique([c]))
-          f.add(
-            'WARNING',
-            'destination',
-            'destination.unique-missing',
-            `${name}.${JSON.stringify(c)} is not unique: the contract makes it one customer's (a re-run could not be told from a duplicate)`,
-            { table, column: c },
-          );
-      }
-      const customerName = `${d.schema}.${d.customerTable}`;
-      const fk = t.keys.some(
-        (k) =>
-          k.kind === 'FOREIGN KEY' &&
-          k.columns.length === 1 &&
-          k.columns[0] === d.customerKey &&
-          k.references?.table === customerName &&
-          k.references.columns[0] === d.customerKey,
-      );
-      if (byRole.customer?.privileges.exists && mapped.includes(d.customerKey)) {
-        if (fk) f.add('INFO', 'destination', 'destination.foreign-key', `${name}.${JSON.stringify(d.customerKey)} references ${customerName}`);
-        else
-          f.add(
-            'WARNING',
-            'destination',
-            'destination.foreign-key-missing',
-            `${name}.${JSON.stringify(d.customerKey)} has no foreign key to ${customerName}: nothing stops a profile without its customer`,
-            { table },
-          );
-      }
-    }
+    if (t.role === 'profile') profileKeyFindings(f, d, m, t.keys, customerExists);
   }
 }
 
@@ -621,103 +668,130 @@ async function stagingFindings(f: Findings, deps: PreflightDeps): Promise<void> 
   });
 }
 
-/** Runs every check; never throws for what it finds (an unreachable server is a BLOCKER finding). */
-export async function runPreflight(deps: PreflightDeps, { sampleSize }: { sampleSize: number }): Promise<PreflightReport> {
-  const f = new Findings();
-  const { config, mapping, pools } = deps;
-  const [source, staging, destination] = [await serverOf(f, 'source', pools), await serverOf(f, 'staging', pools), await serverOf(f, 'destination', pools)];
+/** What staging tells the source checks and the estimate: the watermark, the last run's rates, the branch map. */
+interface StagingState {
+  watermark: WatermarkInfo | null;
+  lastRun: CompletedRunRates | null;
+  branches: Branches | null;
+}
 
-  let watermark: WatermarkInfo | null = null;
-  let lastRun: CompletedRunRates | null = null;
-  let branches: Awaited<ReturnType<typeof readBranches>> | null = null;
-  if (staging) {
-    await stagingFindings(f, deps);
-    if (!f.list.some((x) => (x.area === 'staging' && x.severity === 'BLOCKER') || x.check === 'staging.not-migrated')) {
-      [watermark, lastRun, branches] = await withReadOnlyTransaction(
-        pools.staging,
-        async (c) =>
-          [
-            await readWatermark(c, config.PIPELINE, config.INCREMENTAL_LOOKBACK_SECONDS),
-            await readLastCompletedRun(c, config.PIPELINE),
-            await readBranches(c),
-          ] as const,
-      );
-      if (watermark) {
-        f.add(
-          'INFO',
-          'staging',
-          'staging.watermark',
-          `watermark ${watermark.watermark} (${formatDuration(watermark.ageSeconds)} old), set by run ${watermark.runId}: an incremental run reads rows changed since then minus ${config.INCREMENTAL_LOOKBACK_SECONDS}s`,
-          { ...watermark },
-        );
-      } else {
-        f.add(
-          'INFO',
-          'staging',
-          'staging.watermark',
-          `no watermark for pipeline ${config.PIPELINE} yet: the first run loads every row (an incremental run runs as a full run)`,
-        );
-      }
-      f.add(branches.lookup.size ? 'INFO' : 'WARNING', 'reference-data', 'reference.branch-map', `branch_map holds ${branches.lookup.size} branch(es)`);
+function watermarkFindings(f: Findings, config: AppConfig, watermark: WatermarkInfo | null): void {
+  if (watermark) {
+    f.add(
+      'INFO',
+      'staging',
+      'staging.watermark',
+      `watermark ${watermark.watermark} (${formatDuration(watermark.ageSeconds)} old), set by run ${watermark.runId}: an incremental run reads rows changed since then minus ${config.INCREMENTAL_LOOKBACK_SECONDS}s`,
+      { ...watermark },
+    );
+  } else {
+    f.add(
+      'INFO',
+      'staging',
+      'staging.watermark',
+      `no watermark for pipeline ${config.PIPELINE} yet: the first run loads every row (an incremental run runs as a full run)`,
+    );
+  }
+}
+
+/** Staging's checks, then (when its tables are usable) the state the later checks need. */
+async function stagingState(f: Findings, deps: PreflightDeps): Promise<StagingState> {
+  const { config, pools } = deps;
+  await stagingFindings(f, deps);
+  if (f.list.some((x) => (x.area === 'staging' && x.severity === 'BLOCKER') || x.check === 'staging.not-migrated'))
+    return { watermark: null, lastRun: null, branches: null };
+  const [watermark, lastRun, branches] = await withReadOnlyTransaction(
+    pools.staging,
+    async (c) =>
+      [
+        await readWatermark(c, config.PIPELINE, config.INCREMENTAL_LOOKBACK_SECONDS),
+        await readLastCompletedRun(c, config.PIPELINE),
+        await readBranches(c),
+      ] as const,
+  );
+  watermarkFindings(f, config, watermark);
+  f.add(branches.lookup.size ? 'INFO' : 'WARNING', 'reference-data', 'reference.branch-map', `branch_map holds ${branches.lookup.size} branch(es)`);
+  return { watermark, lastRun, branches };
+}
+
+/** Source rows created since the last run under a code staging already holds: a reused code. */
+async function reusedCodeFindings(
+  f: Findings,
+  pools: Pools,
+  createdSince: number[] | null,
+  watermark: WatermarkInfo | null,
+  stagingUp: boolean,
+): Promise<void> {
+  if (createdSince && !createdSince.length) {
+    f.add('INFO', 'source', 'source.reused-codes', 'no source row was created since the last run: no code can have been reused');
+    return;
+  }
+  if (!createdSince || !stagingUp) return;
+  const reused = await withReadOnlyTransaction(pools.staging, (c) => readStagedCodes(c, createdSince));
+  if (reused.length) {
+    f.add(
+      'WARNING',
+      'source',
+      'source.reused-codes',
+      `${count(reused.length)} code(s) created in the source after the last run (${watermark!.watermark}) were already staged by an earlier run${examples(reused)}: a reused code overwrites the earlier customer, keeping its ids`,
+      { count: reused.length, examples: reused.slice(0, MAX_LISTED) },
+    );
+  } else {
+    f.add('INFO', 'source', 'source.reused-codes', `${count(createdSince.length)} row(s) created since the last run, none under a code staged before`);
+  }
+}
+
+/** The source's checks (table, rows, reference data, reused codes); its facts feed the destination checks and the estimate. */
+async function sourceChecks(f: Findings, deps: PreflightDeps, staging: StagingState, stagingUp: boolean, sampleSize: number): Promise<SourceFacts> {
+  const { watermark, branches } = staging;
+  const facts = await readSourceFacts(deps, watermark, branches, sampleSize);
+  sourceFindings(f, deps, facts, watermark);
+  if (branches) referenceFindings(f, deps, facts, branches);
+  await reusedCodeFindings(f, deps.pools, facts.createdSince, watermark, stagingUp);
+  return facts;
+}
+
+/** The customer and profile tables' privileges, columns and keys, in one READ ONLY transaction. */
+async function readDestinationTables(deps: PreflightDeps): Promise<DestinationTable[]> {
+  const d = deps.mapping.destination;
+  return withReadOnlyTransaction(deps.pools.destination, async (c) => {
+    const out: DestinationTable[] = [];
+    for (const [role, table] of [
+      ['customer', d.customerTable],
+      ['profile', d.profileTable],
+    ] as const) {
+      out.push({
+        role,
+        privileges: await readTablePrivileges(c, d.schema, table),
+        columns: await readTableColumns(c, d.schema, table),
+        keys: await readTableKeys(c, d.schema, table),
+      });
     }
-  }
+    return out;
+  });
+}
 
-  let facts: SourceFacts | null = null;
-  if (source) {
-    facts = await readSourceFacts(deps, watermark, branches, sampleSize);
-    sourceFindings(f, deps, facts, watermark);
-    if (branches) referenceFindings(f, deps, facts, branches);
-    if (facts.createdSince && !facts.createdSince.length) {
-      f.add('INFO', 'source', 'source.reused-codes', 'no source row was created since the last run: no code can have been reused');
-    } else if (facts.createdSince && staging) {
-      const reused = await withReadOnlyTransaction(pools.staging, (c) => readStagedCodes(c, facts!.createdSince!));
-      if (reused.length) {
-        f.add(
-          'WARNING',
-          'source',
-          'source.reused-codes',
-          `${count(reused.length)} code(s) created in the source after the last run (${watermark!.watermark}) were already staged by an earlier run${examples(reused)}: a reused code overwrites the earlier customer, keeping its ids`,
-          { count: reused.length, examples: reused.slice(0, MAX_LISTED) },
-        );
-      } else {
-        f.add(
-          'INFO',
-          'source',
-          'source.reused-codes',
-          `${count(facts.createdSince.length)} row(s) created since the last run, none under a code staged before`,
-        );
-      }
-    }
-  }
-
-  if (destination) {
-    const d = mapping.destination;
-    const tables = await withReadOnlyTransaction(pools.destination, async (c) => {
-      const out = [];
-      for (const [role, table] of [
-        ['customer', d.customerTable],
-        ['profile', d.profileTable],
-      ] as const) {
-        out.push({
-          role,
-          privileges: await readTablePrivileges(c, d.schema, table),
-          columns: await readTableColumns(c, d.schema, table),
-          keys: await readTableKeys(c, d.schema, table),
-        });
-      }
-      return out;
-    });
-    destinationFindings(f, deps, tables, facts?.sample ?? []);
-  }
-
-  const estimate = facts ? estimateOf(f, deps, facts, lastRun, sampleSize) : null;
-  await temporalFindings(f, deps);
-
+/** Blockers first, then warnings, then infos; in the order found within each. */
+function bySeverity(list: Finding[]): Finding[] {
   const rank: Record<Severity, number> = { BLOCKER: 0, WARNING: 1, INFO: 2 };
-  const findings = f.list
+  return list
     .map((x, i) => [x, i] as const)
     .sort((a, b) => rank[a[0].severity] - rank[b[0].severity] || a[1] - b[1])
     .map(([x]) => x);
+}
+
+/** Runs every check; never throws for what it finds (an unreachable server is a BLOCKER finding). */
+export async function runPreflight(deps: PreflightDeps, { sampleSize }: { sampleSize: number }): Promise<PreflightReport> {
+  const f = new Findings();
+  const { pools } = deps;
+  const [source, staging, destination] = [await serverOf(f, 'source', pools), await serverOf(f, 'staging', pools), await serverOf(f, 'destination', pools)];
+  const state: StagingState = staging ? await stagingState(f, deps) : { watermark: null, lastRun: null, branches: null };
+  const facts = source ? await sourceChecks(f, deps, state, staging !== null, sampleSize) : null;
+  if (destination) destinationFindings(f, deps, await readDestinationTables(deps), facts?.sample ?? []);
+  const estimate = facts ? estimateOf(f, deps, facts, state.lastRun, sampleSize) : null;
+  await temporalFindings(f, deps);
+
+  const findings = bySeverity(f.list);
   const counts = {
     blockers: findings.filter((x) => x.severity === 'BLOCKER').length,
     warnings: findings.filter((x) => x.severity === 'WARNING').length,

@@ -59,87 +59,92 @@ function issueBars(report: Report, severity: 'REJECT' | 'WARNING'): Bar[] {
     }));
 }
 
-export function renderReportPage({ report, batches, manifest, generatedAt, uiLink }: ReportPageInput): string {
-  const r = report.reconciliation;
-  const f = report.fingerprint;
-  const counts = Object.entries(report.counts ?? {}).sort(([a], [b]) => (PIPELINE_ORDER.indexOf(a) + 1 || 99) - (PIPELINE_ORDER.indexOf(b) + 1 || 99));
-  const rates = batchRates(batches);
-  const parts: string[] = [];
-
-  parts.push(`<h1>Sign-off pack: run ${esc(report.runId)}</h1>`);
-  parts.push(
+/** The page's title lines: which run, when it was drawn, and whether it may be signed off. */
+function headerSection(report: Report, generatedAt: string, uiLink: string): string[] {
+  return [
+    `<h1>Sign-off pack: run ${esc(report.runId)}</h1>`,
     `<p class="muted">run #${esc(report.runNumber)}, ${esc(report.mode)}, pipeline ${esc(report.pipeline)}; generated ${esc(generatedAt)}; <a href="${esc(uiLink)}">the run in the Temporal UI</a></p>`,
-  );
-  parts.push(
     `<div class="signoff ${report.signOff.ready ? 'ok' : 'fail'}" data-key="signOff">Sign-off: ${report.signOff.ready ? 'READY (completed, reconciliation passed, no failed batch)' : `NOT READY: ${esc(report.signOff.reasons.join('; '))}`}</div>`,
-  );
+  ];
+}
 
-  parts.push('<h2>Run summary</h2>');
-  parts.push(
-    factTable([
-      ['status', { text: report.status, key: 'status' }],
-      ['phase', report.phase],
-      ['started', report.startedAt],
-      ['finished', report.finishedAt ?? '(running)'],
-      ['run date', report.runDate],
-      ...(report.loadPath
-        ? ([
-            [
-              'load path',
-              `${report.loadPath.path} (${report.loadPath.reason})${report.bulkLoad ? `; keys ${report.bulkLoad.state === 'RESTORED' ? `rebuilt and verified at ${report.bulkLoad.restored_at}` : report.bulkLoad.state}` : ''}`,
-            ],
-          ] as [string, Cell][])
-        : []),
-      ...(report.note ? ([['note', report.note]] as [string, Cell][]) : []),
-      ...(report.error ? ([['error', report.error]] as [string, Cell][]) : []),
-      ...counts.map(([k, v]): [string, Cell] => [k, { text: v, key: `counts.${k}` }]),
-      ['rejects / warnings', { text: `${report.rejects} / ${report.warnings}`, key: 'rejectsWarnings' }],
-      [
-        'counts add up',
-        { text: `${report.countsAddUp.ok ? 'yes' : 'NO'}: ${report.countsAddUp.lines.join('; ')}`, cls: report.countsAddUp.ok ? 'ok' : 'fail' },
-      ],
-      [
-        'batches',
-        {
-          text: `${report.batches.done}/${report.batches.total} done, ${report.batches.failed} failed, ${report.batches.pending} pending; ${report.batches.attempts} attempts; ${report.batches.avgMs ?? '?'} ms average, ${report.batches.p95Ms ?? '?'} ms p95`,
-          key: 'batches',
-        },
-      ],
-    ]),
-  );
+/** The pipeline's counts in pipeline order (extracted, staged, loaded, ...), others after them. */
+function countsInPipelineOrder(report: Report): [string, number][] {
+  return Object.entries(report.counts ?? {}).sort(([a], [b]) => (PIPELINE_ORDER.indexOf(a) + 1 || 99) - (PIPELINE_ORDER.indexOf(b) + 1 || 99));
+}
 
-  parts.push('<h2>Reconciliation</h2>');
-  if (!r) parts.push('<p class="fail">none: the run did not reach it</p>');
-  else {
-    parts.push(`<p data-key="reconciliation.ok" class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'PASSED' : 'FAILED'} (checked ${esc(r.checkedAt)})</p>`);
-    parts.push(
-      htmlTable(
-        ['customer type', 'staged', 'loaded', 'rejected'],
-        Object.entries(r.byType).map(([t, c]) => [
-          t,
-          { text: c.staged, key: `byType.${t}.staged` },
-          { text: c.loaded, key: `byType.${t}.loaded` },
-          { text: c.rejected, key: `byType.${t}.rejected` },
-        ]),
-      ),
-    );
-    parts.push(
-      htmlTable(
-        ['result', 'check', 'detail', 'codes'],
-        r.checks.map((c) => [okCell(c.ok, `check.${c.name}`), c.name, c.detail, (c.examples ?? []).join(', ')]),
-      ),
-    );
-    // The informational lines exactly as `report` prints them.
-    const informational = reconciliationLines(r)
-      .filter((l) => /^ {2}(stale|deleted|future)/.test(l))
-      .map((l) => l.trim());
-    parts.push(`<ul>${informational.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`);
-  }
+/** The load path line: bulk or upsert, why, and where the bulk load's keys stand. */
+function loadPathText(report: Report, loadPath: NonNullable<Report['loadPath']>): string {
+  const keys = report.bulkLoad
+    ? `; keys ${report.bulkLoad.state === 'RESTORED' ? `rebuilt and verified at ${report.bulkLoad.restored_at}` : report.bulkLoad.state}`
+    : '';
+  return `${loadPath.path} (${loadPath.reason})${keys}`;
+}
 
-  parts.push('<h2>Rows loaded over time</h2>');
+function runSummaryFacts(report: Report): [string, Cell][] {
+  const b = report.batches;
+  return [
+    ['status', { text: report.status, key: 'status' }],
+    ['phase', report.phase],
+    ['started', report.startedAt],
+    ['finished', report.finishedAt ?? '(running)'],
+    ['run date', report.runDate],
+    ...(report.loadPath ? ([['load path', loadPathText(report, report.loadPath)]] as [string, Cell][]) : []),
+    ...(report.note ? ([['note', report.note]] as [string, Cell][]) : []),
+    ...(report.error ? ([['error', report.error]] as [string, Cell][]) : []),
+    ...countsInPipelineOrder(report).map(([k, v]): [string, Cell] => [k, { text: v, key: `counts.${k}` }]),
+    ['rejects / warnings', { text: `${report.rejects} / ${report.warnings}`, key: 'rejectsWarnings' }],
+    ['counts add up', { text: `${report.countsAddUp.ok ? 'yes' : 'NO'}: ${report.countsAddUp.lines.join('; ')}`, cls: report.countsAddUp.ok ? 'ok' : 'fail' }],
+    [
+      'batches',
+      {
+        text: `${b.done}/${b.total} done, ${b.failed} failed, ${b.pending} pending; ${b.attempts} attempts; ${b.avgMs ?? '?'} ms average, ${b.p95Ms ?? '?'} ms p95`,
+        key: 'batches',
+      },
+    ],
+  ];
+}
+
+function runSummarySection(report: Report): string[] {
+  return ['<h2>Run summary</h2>', factTable(runSummaryFacts(report))];
+}
+
+type Reconciliation = NonNullable<Report['reconciliation']>;
+
+function reconciliationSection(r: Report['reconciliation']): string[] {
+  if (!r) return ['<h2>Reconciliation</h2>', '<p class="fail">none: the run did not reach it</p>'];
+  // The informational lines exactly as `report` prints them.
+  const informational = reconciliationLines(r)
+    .filter((l) => /^ {2}(stale|deleted|future)/.test(l))
+    .map((l) => l.trim());
+  return [
+    '<h2>Reconciliation</h2>',
+    `<p data-key="reconciliation.ok" class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'PASSED' : 'FAILED'} (checked ${esc(r.checkedAt)})</p>`,
+    htmlTable(
+      ['customer type', 'staged', 'loaded', 'rejected'],
+      Object.entries(r.byType).map(([t, c]) => [
+        t,
+        { text: c.staged, key: `byType.${t}.staged` },
+        { text: c.loaded, key: `byType.${t}.loaded` },
+        { text: c.rejected, key: `byType.${t}.rejected` },
+      ]),
+    ),
+    htmlTable(
+      ['result', 'check', 'detail', 'codes'],
+      r.checks.map((c) => [okCell(c.ok, `check.${c.name}`), c.name, c.detail, (c.examples ?? []).join(', ')]),
+    ),
+    `<ul>${informational.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`,
+  ];
+}
+
+type BatchRate = ReturnType<typeof batchRates>[number];
+
+/** Rows loaded over time, throughput per batch and batch durations: the load's three charts. */
+function loadChartsSection(batches: readonly BatchRecord[], rates: readonly BatchRate[]): string[] {
   const firstStart = Math.min(...batches.filter((b) => b.startedMs !== null).map((b) => b.startedMs!));
-  parts.push('<h3>Cumulative rows loaded, at each batch finish (seconds since the first batch started)</h3>');
-  parts.push(
+  return [
+    '<h2>Rows loaded over time</h2>',
+    '<h3>Cumulative rows loaded, at each batch finish (seconds since the first batch started)</h3>',
     timeLine(
       'loaded-over-time',
       'rows loaded over time (cumulative, at each batch finish)',
@@ -148,9 +153,7 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
       'no batch loaded',
       Number.isFinite(firstStart) ? firstStart : undefined,
     ),
-  );
-  parts.push('<h3>Throughput per batch, in the order batches started</h3>');
-  parts.push(
+    '<h3>Throughput per batch, in the order batches started</h3>',
     barChart(
       'throughput',
       'throughput per batch, in the order batches started (rows/s)',
@@ -158,9 +161,7 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
       'rows/s',
       'no batch loaded',
     ),
-  );
-  parts.push('<h2>Batch durations</h2>');
-  parts.push(
+    '<h2>Batch durations</h2>',
     barChart(
       'batch-durations',
       'batch durations (ms), in the order batches started',
@@ -168,14 +169,16 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
       'ms',
       'no batch loaded',
     ),
-  );
+  ];
+}
 
-  parts.push(`<h2>Rejects (${report.rejects}) and warnings (${report.warnings}) by reason</h2>`);
-  parts.push('<h3>Rejects</h3>');
-  parts.push(horizontalBars('rejects', 'rejects by reason (count, example codes)', issueBars(report, 'REJECT'), 'no reject'));
-  parts.push('<h3>Warnings</h3>');
-  parts.push(horizontalBars('warnings', 'warnings by reason (count, example codes)', issueBars(report, 'WARNING'), 'no warning'));
-  parts.push(
+function issuesSection(report: Report): string[] {
+  return [
+    `<h2>Rejects (${report.rejects}) and warnings (${report.warnings}) by reason</h2>`,
+    '<h3>Rejects</h3>',
+    horizontalBars('rejects', 'rejects by reason (count, example codes)', issueBars(report, 'REJECT'), 'no reject'),
+    '<h3>Warnings</h3>',
+    horizontalBars('warnings', 'warnings by reason (count, example codes)', issueBars(report, 'WARNING'), 'no warning'),
     htmlTable(
       ['severity', 'reason', 'field', 'count', 'example codes'],
       report.issues.map((i) => [
@@ -186,41 +189,32 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
         (i.examples ?? []).join(', '),
       ]),
     ),
-  );
+  ];
+}
 
-  parts.push('<h2>Future-dated rows and stale customers</h2>');
-  parts.push(
-    horizontalBars(
-      'future-stale',
-      'future-dated rows, stale customers, deleted in source',
-      r
-        ? [
-            {
-              label: 'future-dated (after the snapshot)',
-              value: r.futureDated?.count ?? 0,
-              note: r.futureDated?.examples.length ? `e.g. ${r.futureDated.examples.slice(0, 3).join(', ')}` : undefined,
-              color: '#3b6ea8',
-            },
-            {
-              label: 'stale (newer row rejected)',
-              value: r.stale.count,
-              note: r.stale.examples.length ? `e.g. ${r.stale.examples.slice(0, 3).join(', ')}` : undefined,
-              color: '#c99a2e',
-            },
-            {
-              label: 'deleted in source, kept',
-              value: r.deletedInSource.count,
-              note: r.deletedInSource.examples.length ? `e.g. ${r.deletedInSource.examples.slice(0, 3).join(', ')}` : undefined,
-              color: '#777',
-            },
-          ]
-        : [],
-      'no reconciliation',
-    ),
-  );
+const firstExamples = (examples: readonly number[] | undefined): string | undefined =>
+  examples?.length ? `e.g. ${examples.slice(0, 3).join(', ')}` : undefined;
 
-  parts.push('<h2>Fingerprint</h2>');
-  parts.push(
+/** Future-dated rows, stale customers and rows deleted in the source, as the reconciliation counted them. */
+function futureStaleBars(r: Reconciliation): Bar[] {
+  return [
+    { label: 'future-dated (after the snapshot)', value: r.futureDated?.count ?? 0, note: firstExamples(r.futureDated?.examples), color: '#3b6ea8' },
+    { label: 'stale (newer row rejected)', value: r.stale.count, note: firstExamples(r.stale.examples), color: '#c99a2e' },
+    { label: 'deleted in source, kept', value: r.deletedInSource.count, note: firstExamples(r.deletedInSource.examples), color: '#777' },
+  ];
+}
+
+function futureStaleSection(r: Report['reconciliation']): string[] {
+  return [
+    '<h2>Future-dated rows and stale customers</h2>',
+    horizontalBars('future-stale', 'future-dated rows, stale customers, deleted in source', r ? futureStaleBars(r) : [], 'no reconciliation'),
+  ];
+}
+
+function fingerprintSection(report: Report): string[] {
+  const f = report.fingerprint;
+  return [
+    '<h2>Fingerprint</h2>',
     factTable([
       ['mapping SHA-256', { text: f?.mappingSha256 ?? '(none recorded)', cls: 'mono', key: 'fingerprint.mappingSha256' }],
       ['branch_map SHA-256', { text: f?.branchMapSha256 ?? '(none recorded)', cls: 'mono', key: 'fingerprint.branchMapSha256' }],
@@ -231,10 +225,12 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
       ['watermark after', { text: report.watermark.after ?? '(none)', key: 'watermark.after' }],
       ...(report.watermark.extractSince ? ([['extracted rows updated since', report.watermark.extractSince]] as [string, Cell][]) : []),
     ]),
-  );
+  ];
+}
 
-  parts.push('<h2>Batches</h2>');
-  parts.push(
+function batchesSection(batches: readonly BatchRecord[], rates: readonly BatchRate[]): string[] {
+  return [
+    '<h2>Batches</h2>',
     htmlTable(
       ['batch', 'codes', 'status', 'attempts', 'loaded', 'rejected', 'ms', 'rows/s'],
       batches.map((b) => {
@@ -242,18 +238,35 @@ export function renderReportPage({ report, batches, manifest, generatedAt, uiLin
         return [b.batchNo, `${b.lo}..${b.hi}`, b.status, b.attempts, b.loaded, b.rejected, rate?.ms ?? null, rate?.rowsPerSecond ?? null];
       }),
     ),
-  );
+  ];
+}
 
-  parts.push('<h2>Manifest</h2>');
-  parts.push(
+function manifestSection(manifest: Manifest): string[] {
+  return [
+    '<h2>Manifest</h2>',
     factTable([
       ['SHA-256', { text: manifest.sha256, cls: 'mono', key: 'manifest.sha256' }],
       ['HMAC-SHA256', { text: manifest.hmac ?? '(not signed: SIGNOFF_HMAC_KEY unset)', cls: 'mono', key: 'manifest.hmac' }],
       ['covers', `${manifest.batches} batch digest(s), the counts, the fingerprint and the reconciliation result`],
       ['check it', `npm run migrate -- verify-report <this file>`],
     ]),
-  );
+  ];
+}
 
+/** The sign-off pack: one self-contained page, its sections in a fixed order (the bytes are hashed by verify-report). */
+export function renderReportPage({ report, batches, manifest, generatedAt, uiLink }: ReportPageInput): string {
+  const rates = batchRates(batches);
+  const parts = [
+    ...headerSection(report, generatedAt, uiLink),
+    ...runSummarySection(report),
+    ...reconciliationSection(report.reconciliation),
+    ...loadChartsSection(batches, rates),
+    ...issuesSection(report),
+    ...futureStaleSection(report.reconciliation),
+    ...fingerprintSection(report),
+    ...batchesSection(batches, rates),
+    ...manifestSection(manifest),
+  ];
   const data: ReportPageData = { kind: 'signoff-pack', runId: report.runId, generatedAt, uiLink, manifest };
   return htmlPage(`Sign-off pack: ${report.runId}`, parts.join('\n'), data);
 }
