@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { inTransaction } from './transaction';
 import { PROJECT_ROOT } from '../config/env';
 
 export const SQL_DIR = path.join(PROJECT_ROOT, 'db', 'sql');
@@ -33,14 +34,13 @@ export async function migrateStaging(connectionString: string): Promise<string[]
     const done = new Set((await client.query<{ version: number }>('SELECT version FROM migration_schema_version')).rows.map((r) => r.version));
     for (const migration of migrationFiles('staging')) {
       if (done.has(migration.version)) continue;
-      await client.query('BEGIN');
       try {
-        await client.query(fs.readFileSync(migration.file, 'utf8'));
-        await client.query('INSERT INTO migration_schema_version (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
-        await client.query('COMMIT');
+        await inTransaction(client, async () => {
+          await client.query(fs.readFileSync(migration.file, 'utf8'));
+          await client.query('INSERT INTO migration_schema_version (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        });
         applied.push(migration.name);
       } catch (err) {
-        await client.query('ROLLBACK');
         throw new Error(`staging migration ${migration.name} failed: ${(err as Error).message}`);
       }
     }

@@ -1,11 +1,11 @@
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool, PoolClient } from 'pg';
 
 /** How a transaction ends when its body succeeds: a plain COMMIT unless the caller fences it. */
-export type Commit = (client: PoolClient) => Promise<unknown>;
+export type Commit = (client: ClientBase) => Promise<unknown>;
 export const commitPlain: Commit = (client) => client.query('COMMIT');
 
 /** Runs `body` in one transaction on `client`: `commit` (COMMIT) when it returns, ROLLBACK when it or the commit throws. */
-export async function inTransaction<T>(client: PoolClient, body: () => Promise<T>, commit: Commit = commitPlain): Promise<T> {
+export async function inTransaction<T>(client: ClientBase, body: () => Promise<T>, commit: Commit = commitPlain): Promise<T> {
   await client.query('BEGIN');
   try {
     const result = await body();
