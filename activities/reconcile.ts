@@ -95,11 +95,14 @@ async function checkRecorded(deps: Deps, runId: number, batch: PlannedBatch): Pr
 }
 
 /**
- * Lanes the value check may use beside the whole-table checks' one: each lane holds at most one
- * connection of a pool at a time, so together they never wait for a connection of their own pool.
+ * How many lanes the reconciliation's checks get from a pool of `poolMax` connections: the
+ * whole-table checks two lanes where the pool has room (one otherwise), the value check at most
+ * `concurrency` of the rest. Each lane holds at most one connection of a pool while it streams, so the
+ * long holders never fill a pool and leave the others waiting past its connection timeout.
  */
-export function valueCheckLanes(poolMax: number): number {
-  return Math.max(1, poolMax - 1);
+export function reconcileLanes(poolMax: number, concurrency: number): { wholeTable: 1 | 2; value: number } {
+  const wholeTable = poolMax >= 4 ? 2 : 1;
+  return { wholeTable, value: Math.max(1, Math.min(concurrency, poolMax - wholeTable)) };
 }
 
 /** The value check of every batch, `concurrency` at a time: sampled ones re-mapped, the others against their record. */
@@ -195,22 +198,26 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
       log('debug', 'reconciliation step done', { runId, step: name, ms: Date.now() - started });
       return result;
     };
-    // The whole-table checks run alongside the per-batch value check (they all only read), one after
-    // another in a lane of their own: each holds a staging connection for as long as it streams
-    // (minutes at 10M rows), and more holders at once than the pool has connections would leave the
-    // rest waiting past the pool's connection timeout.
-    const wholeTableChecks = async () => ({
+    // The whole-table checks run alongside the per-batch value check (they all only read), in one or
+    // two lanes of their own (reconcileLanes): each holds a staging connection for as long as it
+    // streams, minutes at 10M rows.
+    const lanes = reconcileLanes(config.PG_POOL_MAX, concurrency);
+    const laneA = async () => ({
       orphans: await timed('orphans', () => findOrphans(deps)),
-      deletedInSource: await timed('deleted in source', () => findDeletedInSource(deps)),
       staleEarlier: await timed('stale from earlier runs', () => findStaleFromEarlierRuns(deps, runId)),
-      againstSource: await timed('staged against the source', () => sourceChecks.stagedEqualsSource(runId, run.mode, run.extraction)),
       futureDated: await timed('future-dated', () => sourceChecks.futureDated(runId)),
+    });
+    const laneB = async () => ({
+      deletedInSource: await timed('deleted in source', () => findDeletedInSource(deps)),
+      againstSource: await timed('staged against the source', () => sourceChecks.stagedEqualsSource(runId, run.mode, run.extraction)),
       fingerprints: await timed('fingerprints', () => sourceChecks.oneFingerprint(runId, run.fingerprint, branches)),
     });
+    const wholeTableChecks = async () => {
+      const [a, b] = lanes.wholeTable === 2 ? await Promise.all([laneA(), laneB()]) : [await laneA(), await laneB()];
+      return { ...a, ...b };
+    };
     const [values, { orphans, deletedInSource, staleEarlier, againstSource, futureDated, fingerprints }] = await Promise.all([
-      timed('value check', () =>
-        checkValues(deps, { runId, runDate, branches }, batches, fraction, Math.min(concurrency, valueCheckLanes(config.PG_POOL_MAX))),
-      ),
+      timed('value check', () => checkValues(deps, { runId, runDate, branches }, batches, fraction, lanes.value)),
       wholeTableChecks(),
     ]);
     const reconciliation = reconciliationReport({
