@@ -29,9 +29,8 @@ function withClassifiedErrors<T extends Record<string, AsyncFn>>(activities: T):
 
 /** The activities of a migration run, built from the pools, the compiled mapping and the config. */
 export function createActivities(deps: ActivityDeps) {
-  const { setPhase: _setPhase, ...runs } = createRunActivities(deps);
   return withClassifiedErrors({
-    ...runs,
+    ...createRunActivities(deps),
     ...createExtractActivities(deps),
     ...createLoadActivities(deps),
     ...createReconcileActivities(deps),

@@ -167,10 +167,6 @@ async function finishRun({ pools, mapping }: ActivityDeps, input: FinishRunInput
   return result;
 }
 
-async function setPhase({ pools }: ActivityDeps, runId: number, phase: string): Promise<void> {
-  await setRunPhase(pools.staging, runId, phase);
-}
-
 /**
  * Gives each newly staged code its two ids, once; existing codes keep theirs forever. Two halves of
  * the key range run at once (one statement is one core; generating the ids is CPU-bound), each its
@@ -178,7 +174,7 @@ async function setPhase({ pools }: ActivityDeps, runId: number, phase: string): 
  */
 async function assignUuids(deps: ActivityDeps, { runId }: { runId: number }): Promise<{ assigned: number }> {
   const { pools } = deps;
-  await setPhase(deps, runId, 'assigning-ids');
+  await setRunPhase(deps.pools.staging, runId, 'assigning-ids');
   const range = await stagedCodeRange(pools.staging, runId);
   if (!range) return { assigned: 0 };
   const middle = Math.floor((range.lo + range.hi) / 2);
@@ -193,7 +189,7 @@ async function assignUuids(deps: ActivityDeps, { runId }: { runId: number }): Pr
 
 /** Cuts the run's staged codes into key ranges of batchSize rows; planned once, then read back. */
 async function planBatches(deps: ActivityDeps, { runId, batchSize }: { runId: number; batchSize: number }): Promise<{ batchCount: number; staged: number }> {
-  await setPhase(deps, runId, 'planning');
+  await setRunPhase(deps.pools.staging, runId, 'planning');
   return withTransaction(deps.pools.staging, async (client) => {
     await lockRun(client, runId);
     if ((await countBatches(client, runId)) === 0) await insertBatchPlan(client, runId, batchSize);
@@ -228,7 +224,6 @@ export function createRunActivities(deps: ActivityDeps) {
   return {
     beginRun: (input: BeginRunInput) => beginRun(deps, input),
     finishRun: (input: FinishRunInput) => finishRun(deps, input),
-    setPhase: (runId: number, phase: string) => setPhase(deps, runId, phase),
     assignUuids: (input: { runId: number }) => assignUuids(deps, input),
     planBatches: (input: { runId: number; batchSize: number }) => planBatches(deps, input),
     markBatchFailed: (input: FailedBatch) => markBatchFailed(deps, input),

@@ -15,14 +15,8 @@ export class PostgresMemory {
 
   /** The server whose postmaster is the parent of a given server process. */
   static childOf(serverPid: number | undefined): PostgresMemory {
-    if (serverPid === undefined) return new PostgresMemory(undefined);
-    try {
-      const stat = fs.readFileSync(`/proc/${serverPid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return new PostgresMemory(Number.isInteger(ppid) && ppid > 1 ? ppid : undefined);
-    } catch {
-      return new PostgresMemory(undefined);
-    }
+    const ppid = serverPid === undefined ? undefined : parentOf(serverPid);
+    return new PostgresMemory(ppid !== undefined && ppid > 1 ? ppid : undefined);
   }
 
   start(everyMs = 1000): this {
@@ -53,15 +47,20 @@ export class PostgresMemory {
 function childrenOf(parent: number): number[] {
   const out: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) out.push(Number(entry));
-    } catch {
-      // the process ended between the listing and the read
-    }
+    if (/^\d+$/.test(entry) && parentOf(Number(entry)) === parent) out.push(Number(entry));
   }
   return out;
+}
+
+/** A process's parent pid from /proc/PID/stat (after the command name in parentheses); undefined once it has ended. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) ? ppid : undefined;
+  } catch {
+    return undefined; // the process ended between the listing and the read
+  }
 }
 
 function kb(file: string, pattern: RegExp): number {

@@ -113,3 +113,41 @@ export async function readFutureDated(
   );
   return { count: rows[0].n, examples: rows[0].examples ?? [] };
 }
+
+/** A run that read the code from the source (its extraction chunks list every key they read), with the batch that covered it. */
+export interface RunTouch {
+  runNumber: number;
+  workflowId: string;
+  mode: string;
+  status: string;
+  startedAt: string;
+  runDate: string;
+  /** The snapshot the row was read in (the source's clock). */
+  readAt: string;
+  batchNo: number | null;
+  batchStatus: string | null;
+}
+
+export async function runsThatReadCode(db: Db, code: number): Promise<RunTouch[]> {
+  const result = await db.query(
+    `SELECT r.run_id, r.workflow_id, r.mode, r.status, r.started_at, r.run_date::text AS run_date, min(c.snapshot_at) AS read_at,
+            b.batch_no, b.status AS batch_status
+     FROM migration_extract_chunk c
+     JOIN migration_run r ON r.run_id = c.run_id
+     LEFT JOIN migration_batch b ON b.run_id = r.run_id AND $1 BETWEEN b.lo AND b.hi
+     WHERE (c.after_key IS NULL OR c.after_key < $1) AND (c.upto_key IS NULL OR $1 <= c.upto_key) AND $1 = ANY(c.keys)
+     GROUP BY r.run_id, b.batch_no, b.status ORDER BY r.run_id`,
+    [code],
+  );
+  return result.rows.map((r) => ({
+    runNumber: Number(r.run_id),
+    workflowId: r.workflow_id,
+    mode: r.mode,
+    status: r.status,
+    startedAt: r.started_at,
+    runDate: r.run_date,
+    readAt: r.read_at,
+    batchNo: r.batch_no ?? null,
+    batchStatus: r.batch_status ?? null,
+  }));
+}

@@ -70,3 +70,21 @@ export async function replaceBatchIssues(db: PoolClient, runId: number, batchNo:
   await db.query('DELETE FROM migration_issue WHERE run_id = $1 AND batch_no = $2', [runId, batchNo]);
   await copyRows(db, 'migration_issue', ISSUE_COLUMNS, issues);
 }
+
+export interface CodeIssue {
+  runNumber: number;
+  batchNo: number;
+  severity: 'REJECT' | 'WARNING';
+  reason: string;
+  field: string | null;
+  value: string | null;
+}
+
+/** Every reject and warning any run recorded for the code, oldest run first. */
+export async function issuesOfCode(db: Db, code: number): Promise<CodeIssue[]> {
+  const result = await db.query(
+    `SELECT run_id, batch_no, severity, reason, field, value FROM migration_issue WHERE customer_code = $1 ORDER BY run_id, severity, reason, field`,
+    [code],
+  );
+  return result.rows.map((r) => ({ runNumber: Number(r.run_id), batchNo: r.batch_no, severity: r.severity, reason: r.reason, field: r.field, value: r.value }));
+}

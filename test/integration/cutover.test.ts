@@ -4,6 +4,7 @@
  * abort), the reject threshold, the reconciliation report and rejects CSV, and the read-only preview.
  */
 import { strict as assert } from 'node:assert';
+import { parseCsv } from '../support/csv';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,40 +28,6 @@ const BATCHES = ROWS / BATCH_SIZE;
 const SHOW = Boolean(process.env.SHOW_CLI);
 
 type Handle = WorkflowHandle<typeof customerMigration>;
-
-/** A minimal RFC 4180 reader: quoted fields may hold commas, doubled quotes and newlines. */
-export function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\n' || (ch === '\r' && text[i + 1] === '\n')) {
-      if (ch === '\r') i++;
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else field += ch;
-  }
-  assert.equal(quoted, false, 'the CSV ends inside a quoted field');
-  if (field !== '' || record.length) {
-    record.push(field);
-    records.push(record);
-  }
-  return records;
-}
 
 /** Polls `probe` (a probe that throws counts as not ready yet) until it answers, or fails after timeoutMs. */
 const waitFor = <T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> =>

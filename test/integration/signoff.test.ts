@@ -4,6 +4,7 @@
  * explain of one customer, and the rejects CSV as a spreadsheet would open it.
  */
 import { strict as assert } from 'node:assert';
+import { parseCsv } from '../support/csv';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,38 +20,6 @@ import type { MigrationResult } from '../../workflows/definitions';
 const ROWS = 2000;
 /** Source values a spreadsheet would run as formulas; each makes its row a reject with that value. */
 const FORMULAS = { 10: '=HYPERLINK("x","click")', 11: '+2*3', 12: '-1+1', 13: '@SUM(A1)' } as const;
-
-/** RFC 4180 fields of a CSV text (quoted fields with "" escapes, CRLF or LF lines). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else if (ch !== '\r') field += ch;
-  }
-  if (field || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 describe('sign-off pack, verify-report, compare, explain, rejects CSV (Temporal dev server + PostgreSQL + Chromium)', function () {
   this.timeout(600_000);
