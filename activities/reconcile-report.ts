@@ -12,6 +12,8 @@ export const EXAMPLES = 20;
 /** Collects a count and the first few customer codes of something worth showing the operator. */
 export class Findings {
   count = 0;
+  /** How a whole-table check proved its count: set digests that agree (db/set-digest.ts), or item by item. */
+  via: 'set digests' | 'item by item' = 'item by item';
   readonly examples: number[] = [];
   add(code: number): void {
     this.count++;
@@ -164,7 +166,7 @@ function noOrphans(orphans: Findings): ReconciliationCheck {
   return {
     name: 'no_destination_row_without_staged_source',
     ok: orphans.count === 0,
-    detail: `${orphans.count} destination customer(s) with no staged source row`,
+    detail: `${orphans.count} destination customer(s) with no staged source row (checked ${orphans.via === 'set digests' ? 'by set digests' : 'id by id'})`,
     count: orphans.count,
   };
 }
@@ -204,7 +206,7 @@ export function reconciliationReport(f: ReconcileFindings): Reconciliation {
     byType,
     checks,
     stale: { count: stale.count, examples: stale.examples },
-    deletedInSource: { count: f.deletedInSource.count, examples: f.deletedInSource.examples },
+    deletedInSource: { count: f.deletedInSource.count, examples: f.deletedInSource.examples, via: f.deletedInSource.via },
     futureDated: f.futureDated,
     snapshotAt: f.run.snapshot_at ?? null,
     fingerprint: f.run.fingerprint ?? null,

@@ -1,10 +1,19 @@
 import { Context } from '@temporalio/activity';
-import { copyOutCustomerIds, heldCustomerIds } from '../db/destination/customers';
+import { copyOutCustomerIds, customerIdSetDigest, heldCustomerIds } from '../db/destination/customers';
 import { differingRows } from '../db/destination/value-check';
-import { copyOutSourceCodes } from '../db/source/customers';
+import { copyOutSourceCodes, sourceCodeSetDigest } from '../db/source/customers';
 import { batchCustomers, type BatchCustomer, readPlannedBatches, type PlannedBatch } from '../db/staging/batches';
 import { readRunToReconcile, saveReconciliation, setRunPhase, type RunToReconcile, readRunDate } from '../db/staging/runs';
-import { countIdsWithoutStagedCode, countStagedByRun, rejectedByEarlierRuns, stagedCodesNotIn, withIdsInStaging } from '../db/staging/customers';
+import {
+  countIdsWithoutStagedCode,
+  countStagedByRun,
+  loadedLatestIdSetDigest,
+  rejectedLatest,
+  stagedCodeSetDigest,
+  stagedCodesNotIn,
+  withIdsInStaging,
+} from '../db/staging/customers';
+import { EMPTY_SET, sameSet, setMinus, setPlus } from '../db/set-digest';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
 import { classifyDifferences, emptyBatchCheck, Findings, reconciliationReport, remapSampled, ValueCheckTally, type BatchCheck } from './reconcile-report';
@@ -123,9 +132,37 @@ async function checkValues(deps: Deps, context: MapContext, batches: readonly Pl
   return tally;
 }
 
-/** Destination customers whose id belongs to no staged code. */
-async function findOrphans({ pools, mapping }: Deps): Promise<Findings> {
+/**
+ * No orphan can exist when the destination's ids, less the rejected customers it still holds, are
+ * exactly the ids of the staged customers whose latest row was loaded (set digests, db/set-digest.ts):
+ * both parts belong to staged codes. Three aggregates instead of streaming every id across.
+ */
+async function noOrphansByDigest({ pools, mapping }: Deps): Promise<boolean> {
+  // One connection of each pool at a time (the lane's share, reconcileLanes).
+  const stagingSide = async () => ({
+    loaded: await loadedLatestIdSetDigest(pools.staging),
+    rejected: await rejectedLatest(pools.staging, { exceptRun: null }),
+  });
+  const [held, { loaded, rejected }] = await Promise.all([customerIdSetDigest(pools.destination, mapping.destination), stagingSide()]);
+  let heldRejected = EMPTY_SET;
+  for (let from = 0; from < rejected.length; from += PAGE) {
+    const page = rejected.slice(from, from + PAGE).map((r) => r.id);
+    heldRejected = setPlus(heldRejected, await customerIdSetDigest(pools.destination, mapping.destination, page));
+  }
+  return sameSet(setMinus(held, heldRejected), loaded);
+}
+
+/**
+ * Destination customers whose id belongs to no staged code: none when the set digests agree,
+ * otherwise counted exactly (every destination id streamed into staging and anti-joined there).
+ */
+async function findOrphans(deps: Deps): Promise<Findings> {
+  const { pools, mapping } = deps;
   const orphans = new Findings();
+  if (await noOrphansByDigest(deps)) {
+    orphans.via = 'set digests';
+    return orphans;
+  }
   orphans.count = await withIdsInStaging(
     pools.destination,
     pools.staging,
@@ -139,10 +176,18 @@ async function findOrphans({ pools, mapping }: Deps): Promise<Findings> {
   return orphans;
 }
 
-/** Staged codes gone from the source that the destination still holds (never deleted there). */
+/**
+ * Staged codes gone from the source that the destination still holds (never deleted there): none
+ * when the staged codes and the source's are the same set (digests), otherwise found exactly.
+ */
 async function findDeletedInSource(deps: Deps): Promise<Findings> {
   const { pools, mapping } = deps;
   const deleted = new Findings();
+  const [source, staged] = await Promise.all([sourceCodeSetDigest(pools.source, mapping), stagedCodeSetDigest(pools.staging)]);
+  if (sameSet(source, staged)) {
+    deleted.via = 'set digests';
+    return deleted;
+  }
   const gone = await withIdsInStaging(
     pools.source,
     pools.staging,
@@ -164,7 +209,7 @@ async function findDeletedInSource(deps: Deps): Promise<Findings> {
  */
 async function findStaleFromEarlierRuns(deps: Deps, runId: number): Promise<Findings> {
   const stale = new Findings();
-  await addHeld(deps, await rejectedByEarlierRuns(deps.pools.staging, runId), stale);
+  await addHeld(deps, await rejectedLatest(deps.pools.staging, { exceptRun: runId }), stale);
   return stale;
 }
 

@@ -29,7 +29,7 @@ export interface Reconciliation {
   /** Loaded customers whose newer source row was rejected (contract section 5): informational. */
   stale: { count: number; examples: number[] };
   /** Codes in staging and the destination that are gone from the source: informational. */
-  deletedInSource: { count: number; examples: number[] };
+  deletedInSource: { count: number; examples: number[]; via?: 'set digests' | 'item by item' };
   /** This run's rows whose updated_at lies after its snapshot (contract 5.1): loaded as any other, listed. */
   futureDated?: { count: number; examples: number[] };
   /** The source clock the run's extraction snapshot was taken at (the watermark it records). */

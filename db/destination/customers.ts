@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { copyBytes, copyIntoTemp, ident, qualified, type EncodedLines } from '../copy';
 import type { CompiledMapping, DestinationRow } from '../../mapping/types';
+import { memberHash, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
 
 type Db = Pool | PoolClient;
 
@@ -31,6 +32,14 @@ export async function heldCustomerIds(db: Db, d: Destination, customerIds: reado
     [customerIds],
   );
   return new Set(held.rows.map((r) => r.id as string));
+}
+
+/** The set digest (db/set-digest.ts) of the customer ids the destination holds: all of them, or those of `among`. */
+export async function customerIdSetDigest(db: Db, d: Destination, among?: readonly string[]): Promise<SetDigest> {
+  const key = ident(d.customerKey);
+  const where = among ? ` WHERE ${key} = ANY($1::uuid[])` : '';
+  const result = await db.query(setDigestSql(`SELECT ${memberHash(key)} FROM ${qualified(d.schema, d.customerTable)}${where}`), among ? [among] : []);
+  return parseSetDigest(result.rows[0]);
 }
 
 /** Every customer id the destination holds, as COPY text out of `client` (one id a line). */

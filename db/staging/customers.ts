@@ -5,6 +5,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident } from '../copy';
 import { withTransaction } from '../transaction';
 import type { CompiledMapping, SourceRow } from '../../mapping/types';
+import { memberHash, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
 
 /**
  * stg_customer and customer_uuids: the staged source rows and their stable ids. What `explain`
@@ -89,24 +90,39 @@ export async function stagedCodesNotIn(staging: PoolClient): Promise<StagedId[]>
   return gone.rows.map((r) => ({ id: r.id, code: Number(r.code) }));
 }
 
+/** A staged customer s's latest row was rejected: migration_issue holds a REJECT of the run that staged it (and meets `also`). */
+const latestRejected = (also = 'true') => `EXISTS (SELECT 1 FROM migration_issue i
+   WHERE i.customer_code = s.customer_code AND i.run_id = s.extracted_run_id AND i.severity = 'REJECT' AND ${also})`;
+
 /**
- * Customers whose latest staged row was extracted by another run than `runId` and rejected there
- * (candidates for stale: the destination may still hold an older row of theirs), by code.
+ * Customers whose latest staged row was rejected, by code: by any run (`exceptRun` null), or by
+ * another run than `exceptRun` (candidates for stale: the destination may still hold an older row).
  */
-export async function rejectedByEarlierRuns(db: Db, runId: number): Promise<StagedId[]> {
+export async function rejectedLatest(db: Db, { exceptRun }: { exceptRun: number | null }): Promise<StagedId[]> {
   const candidates = await db.query(
-    `SELECT DISTINCT s.customer_code AS code, u."customerId"::text AS id
-       FROM migration_issue i
-       JOIN stg_customer s ON s.customer_code = i.customer_code AND s.extracted_run_id = i.run_id
-       JOIN customer_uuids u ON u.customer_code = s.customer_code
-       WHERE i.severity = 'REJECT' AND i.run_id <> $1
+    `SELECT s.customer_code AS code, u."customerId"::text AS id
+       FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code
+       WHERE ${latestRejected('($1::bigint IS NULL OR i.run_id <> $1)')}
        ORDER BY s.customer_code`,
-    [runId],
+    [exceptRun],
   );
   return candidates.rows.map((r) => ({ id: r.id, code: Number(r.code) }));
 }
 
-/** The session's temp table a chunk of source rows is COPYed into before it is upserted (shaped as stg_customer's `columns`). */
+/**
+ * The set digest (db/set-digest.ts) of the customer ids whose latest staged row was not rejected:
+ * what the destination must hold, besides the rejected ones it still holds from earlier rows.
+ */
+export async function loadedLatestIdSetDigest(db: Db): Promise<SetDigest> {
+  const members = `SELECT ${memberHash('u."customerId"')} FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code WHERE NOT ${latestRejected()}`;
+  return parseSetDigest((await db.query(setDigestSql(members))).rows[0]);
+}
+
+/** The set digest (db/set-digest.ts) of the staged customer codes. */
+export async function stagedCodeSetDigest(db: Db): Promise<SetDigest> {
+  return parseSetDigest((await db.query(setDigestSql(`SELECT ${memberHash('customer_code')} FROM stg_customer`))).rows[0]);
+}
+
 export async function createExtractChunkTable(db: PoolClient, columns: readonly string[]): Promise<void> {
   await db.query(`CREATE TEMP TABLE IF NOT EXISTS extract_chunk AS SELECT ${columns.map(ident).join(', ')} FROM stg_customer WITH NO DATA`);
 }

@@ -289,6 +289,7 @@ describe('incremental runs by watermark (real Temporal dev server + PostgreSQL)'
     const result = await run({ mode: 'incremental' });
     assert.equal(result.status, 'COMPLETED', JSON.stringify(result.reconciliation?.checks));
     assert.equal(result.reconciliation?.deletedInSource.count, 2);
+    assert.equal(result.reconciliation?.deletedInSource.via, 'item by item', 'the source lacks staged codes: the digests differ');
     assert.deepEqual(
       [...(result.reconciliation?.deletedInSource.examples ?? [])].sort((a, b) => a - b),
       [...gone].sort((a, b) => a - b),

@@ -118,7 +118,7 @@ describe('reconciliation report (contract section 5)', () => {
     const report = reconciliationReport(f);
     assert.equal(report.ok, false);
     assert.deepEqual(report.checks[0], f.againstSource);
-    assert.equal(check(report, 'no_destination_row_without_staged_source').detail, '3 destination customer(s) with no staged source row');
+    assert.equal(check(report, 'no_destination_row_without_staged_source').detail, '3 destination customer(s) with no staged source row (checked id by id)');
   });
 
   it('names missing, wrong-id and mismatched rows, a customer once, missing first', () => {
@@ -165,7 +165,7 @@ describe('reconciliation report (contract section 5)', () => {
     assert.equal(report.stale.count, 25);
     assert.equal(report.stale.examples.length, EXAMPLES);
     assert.deepEqual(report.stale.examples.slice(14, 16), [15, 100]);
-    assert.deepEqual(report.deletedInSource, { count: 1, examples: [7] });
+    assert.deepEqual(report.deletedInSource, { count: 1, examples: [7], via: 'item by item' });
   });
 
   it('samples batch 1 and then evenly spread batches', () => {
