@@ -9,6 +9,7 @@ import {
   countStagedByRun,
   loadedLatestIdSetDigest,
   rejectedLatest,
+  type RejectedCustomer,
   stagedCodeSetDigest,
   stagedCodesNotIn,
   withIdsInStaging,
@@ -137,13 +138,8 @@ async function checkValues(deps: Deps, context: MapContext, batches: readonly Pl
  * exactly the ids of the staged customers whose latest row was loaded (set digests, db/set-digest.ts):
  * both parts belong to staged codes. Three aggregates instead of streaming every id across.
  */
-async function noOrphansByDigest({ pools, mapping }: Deps): Promise<boolean> {
-  // One connection of each pool at a time (the lane's share, reconcileLanes).
-  const stagingSide = async () => ({
-    loaded: await loadedLatestIdSetDigest(pools.staging),
-    rejected: await rejectedLatest(pools.staging, { exceptRun: null }),
-  });
-  const [held, { loaded, rejected }] = await Promise.all([customerIdSetDigest(pools.destination, mapping.destination), stagingSide()]);
+async function noOrphansByDigest({ pools, mapping }: Deps, rejected: readonly RejectedCustomer[]): Promise<boolean> {
+  const [held, loaded] = await Promise.all([customerIdSetDigest(pools.destination, mapping.destination), loadedLatestIdSetDigest(pools.staging)]);
   let heldRejected = EMPTY_SET;
   for (let from = 0; from < rejected.length; from += PAGE) {
     const page = rejected.slice(from, from + PAGE).map((r) => r.id);
@@ -156,10 +152,10 @@ async function noOrphansByDigest({ pools, mapping }: Deps): Promise<boolean> {
  * Destination customers whose id belongs to no staged code: none when the set digests agree,
  * otherwise counted exactly (every destination id streamed into staging and anti-joined there).
  */
-async function findOrphans(deps: Deps): Promise<Findings> {
+async function findOrphans(deps: Deps, rejected: readonly RejectedCustomer[]): Promise<Findings> {
   const { pools, mapping } = deps;
   const orphans = new Findings();
-  if (await noOrphansByDigest(deps)) {
+  if (await noOrphansByDigest(deps, rejected)) {
     orphans.via = 'set digests';
     return orphans;
   }
@@ -207,9 +203,13 @@ async function findDeletedInSource(deps: Deps): Promise<Findings> {
  * run) was rejected there, yet the destination holds them. Contract section 5 lists a stale
  * customer until a valid row arrives, not only in the run that rejected it.
  */
-async function findStaleFromEarlierRuns(deps: Deps, runId: number): Promise<Findings> {
+async function findStaleFromEarlierRuns(deps: Deps, runId: number, rejected: readonly RejectedCustomer[]): Promise<Findings> {
   const stale = new Findings();
-  await addHeld(deps, await rejectedLatest(deps.pools.staging, { exceptRun: runId }), stale);
+  await addHeld(
+    deps,
+    rejected.filter((r) => r.runId !== runId),
+    stale,
+  );
   return stale;
 }
 
@@ -247,11 +247,14 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     // two lanes of their own (reconcileLanes): each holds a staging connection for as long as it
     // streams, minutes at 10M rows.
     const lanes = reconcileLanes(config.PG_POOL_MAX, concurrency);
-    const laneA = async () => ({
-      orphans: await timed('orphans', () => findOrphans(deps)),
-      staleEarlier: await timed('stale from earlier runs', () => findStaleFromEarlierRuns(deps, runId)),
-      futureDated: await timed('future-dated', () => sourceChecks.futureDated(runId)),
-    });
+    const laneA = async () => {
+      const rejected = await timed('rejected customers', () => rejectedLatest(pools.staging));
+      return {
+        orphans: await timed('orphans', () => findOrphans(deps, rejected)),
+        staleEarlier: await timed('stale from earlier runs', () => findStaleFromEarlierRuns(deps, runId, rejected)),
+        futureDated: await timed('future-dated', () => sourceChecks.futureDated(runId)),
+      };
+    };
     const laneB = async () => ({
       deletedInSource: await timed('deleted in source', () => findDeletedInSource(deps)),
       againstSource: await timed('staged against the source', () => sourceChecks.stagedEqualsSource(runId, run.mode, run.extraction)),

@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { copyBytes, copyIntoTemp, ident, qualified, type EncodedLines } from '../copy';
 import type { CompiledMapping, DestinationRow } from '../../mapping/types';
-import { memberHash, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
+import { memberText, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
 
 type Db = Pool | PoolClient;
 
@@ -38,7 +38,7 @@ export async function heldCustomerIds(db: Db, d: Destination, customerIds: reado
 export async function customerIdSetDigest(db: Db, d: Destination, among?: readonly string[]): Promise<SetDigest> {
   const key = ident(d.customerKey);
   const where = among ? ` WHERE ${key} = ANY($1::uuid[])` : '';
-  const result = await db.query(setDigestSql(`SELECT ${memberHash(key)} FROM ${qualified(d.schema, d.customerTable)}${where}`), among ? [among] : []);
+  const result = await db.query(setDigestSql(`SELECT ${memberText(key)} FROM ${qualified(d.schema, d.customerTable)}${where}`), among ? [among] : []);
   return parseSetDigest(result.rows[0]);
 }
 

@@ -5,7 +5,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident } from '../copy';
 import { withTransaction } from '../transaction';
 import type { CompiledMapping, SourceRow } from '../../mapping/types';
-import { memberHash, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
+import { memberText, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
 
 /**
  * stg_customer and customer_uuids: the staged source rows and their stable ids. What `explain`
@@ -90,23 +90,27 @@ export async function stagedCodesNotIn(staging: PoolClient): Promise<StagedId[]>
   return gone.rows.map((r) => ({ id: r.id, code: Number(r.code) }));
 }
 
-/** A staged customer s's latest row was rejected: migration_issue holds a REJECT of the run that staged it (and meets `also`). */
-const latestRejected = (also = 'true') => `EXISTS (SELECT 1 FROM migration_issue i
-   WHERE i.customer_code = s.customer_code AND i.run_id = s.extracted_run_id AND i.severity = 'REJECT' AND ${also})`;
+/** A staged customer s's latest row was rejected: migration_issue holds a REJECT of the run that staged it. */
+const LATEST_REJECTED = `EXISTS (SELECT 1 FROM migration_issue i
+   WHERE i.customer_code = s.customer_code AND i.run_id = s.extracted_run_id AND i.severity = 'REJECT')`;
+
+/** A staged customer whose latest row was rejected, with the run that staged (and rejected) it. */
+export interface RejectedCustomer extends StagedId {
+  runId: number;
+}
 
 /**
- * Customers whose latest staged row was rejected, by code: by any run (`exceptRun` null), or by
- * another run than `exceptRun` (candidates for stale: the destination may still hold an older row).
+ * Customers whose latest staged row was rejected, by code. Those another run rejected are the
+ * candidates for stale (the destination may still hold an older row of theirs).
  */
-export async function rejectedLatest(db: Db, { exceptRun }: { exceptRun: number | null }): Promise<StagedId[]> {
+export async function rejectedLatest(db: Db): Promise<RejectedCustomer[]> {
   const candidates = await db.query(
-    `SELECT s.customer_code AS code, u."customerId"::text AS id
+    `SELECT s.customer_code AS code, u."customerId"::text AS id, s.extracted_run_id AS run
        FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code
-       WHERE ${latestRejected('($1::bigint IS NULL OR i.run_id <> $1)')}
+       WHERE ${LATEST_REJECTED}
        ORDER BY s.customer_code`,
-    [exceptRun],
   );
-  return candidates.rows.map((r) => ({ id: r.id, code: Number(r.code) }));
+  return candidates.rows.map((r) => ({ id: r.id, code: Number(r.code), runId: Number(r.run) }));
 }
 
 /**
@@ -114,13 +118,13 @@ export async function rejectedLatest(db: Db, { exceptRun }: { exceptRun: number 
  * what the destination must hold, besides the rejected ones it still holds from earlier rows.
  */
 export async function loadedLatestIdSetDigest(db: Db): Promise<SetDigest> {
-  const members = `SELECT ${memberHash('u."customerId"')} FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code WHERE NOT ${latestRejected()}`;
+  const members = `SELECT ${memberText('u."customerId"')} FROM stg_customer s JOIN customer_uuids u ON u.customer_code = s.customer_code WHERE NOT ${LATEST_REJECTED}`;
   return parseSetDigest((await db.query(setDigestSql(members))).rows[0]);
 }
 
 /** The set digest (db/set-digest.ts) of the staged customer codes. */
 export async function stagedCodeSetDigest(db: Db): Promise<SetDigest> {
-  return parseSetDigest((await db.query(setDigestSql(`SELECT ${memberHash('customer_code')} FROM stg_customer`))).rows[0]);
+  return parseSetDigest((await db.query(setDigestSql(`SELECT ${memberText('customer_code')} FROM stg_customer`))).rows[0]);
 }
 
 export async function createExtractChunkTable(db: PoolClient, columns: readonly string[]): Promise<void> {
