@@ -7,14 +7,14 @@ import { readRunToReconcile, saveReconciliation, setRunPhase, type RunToReconcil
 import {
   countIdsWithoutStagedCode,
   countStagedByRun,
-  loadedLatestIdSetDigest,
   rejectedLatest,
   type RejectedCustomer,
   stagedCodeSetDigest,
   stagedCodesNotIn,
   withIdsInStaging,
 } from '../db/staging/customers';
-import { EMPTY_SET, sameSet, setMinus, setPlus } from '../db/set-digest';
+import { EMPTY_SET, listSetDigest, sameSet, setMinus, setPlus, type SetDigest } from '../db/set-digest';
+import { customerUuidSetDigests } from '../db/staging/customer-ids';
 import { log } from '../lib/log';
 import type { ActivityDeps } from './deps';
 import { classifyDifferences, emptyBatchCheck, Findings, reconciliationReport, remapSampled, ValueCheckTally, type BatchCheck } from './reconcile-report';
@@ -133,29 +133,48 @@ async function checkValues(deps: Deps, context: MapContext, batches: readonly Pl
   return tally;
 }
 
+/** The set digest of a long list of ids, PAGE at a time. */
+async function pagedDigest(ids: readonly string[], digest: (page: string[]) => Promise<SetDigest>): Promise<SetDigest> {
+  let sum = EMPTY_SET;
+  for (let from = 0; from < ids.length; from += PAGE) sum = setPlus(sum, await digest(ids.slice(from, from + PAGE)));
+  return sum;
+}
+
+/** The staged codes' set digest: read once per reconciliation (a scan of the wide staged table), shared by two proofs. */
+type StagedCodes = () => Promise<SetDigest>;
+
 /**
- * No orphan can exist when the destination's ids, less the rejected customers it still holds, are
- * exactly the ids of the staged customers whose latest row was loaded (set digests, db/set-digest.ts):
- * both parts belong to staged codes. Three aggregates instead of streaming every id across.
+ * No orphan can exist when (set digests, db/set-digest.ts) customer_uuids holds ids for exactly the
+ * staged codes, and the destination's ids less the rejected customers it still holds are exactly
+ * customer_uuids' ids less all rejected customers: every destination id is then a staged code's.
+ * A few aggregates instead of streaming every id across; one connection of each pool at a time.
  */
-async function noOrphansByDigest({ pools, mapping }: Deps, rejected: readonly RejectedCustomer[]): Promise<boolean> {
-  const [held, loaded] = await Promise.all([customerIdSetDigest(pools.destination, mapping.destination), loadedLatestIdSetDigest(pools.staging)]);
-  let heldRejected = EMPTY_SET;
-  for (let from = 0; from < rejected.length; from += PAGE) {
-    const page = rejected.slice(from, from + PAGE).map((r) => r.id);
-    heldRejected = setPlus(heldRejected, await customerIdSetDigest(pools.destination, mapping.destination, page));
-  }
-  return sameSet(setMinus(held, heldRejected), loaded);
+async function noOrphansByDigest({ pools, mapping }: Deps, rejected: readonly RejectedCustomer[], stagedCodes: StagedCodes): Promise<boolean> {
+  const rejectedIds = rejected.map((r) => r.id);
+  const stagingSide = async () => ({
+    uuids: await customerUuidSetDigests(pools.staging),
+    codes: await stagedCodes(),
+    rejected: await pagedDigest(rejectedIds, (page) => listSetDigest(pools.staging, page)),
+  });
+  const destinationSide = async () => ({
+    held: await customerIdSetDigest(pools.destination, mapping.destination),
+    heldRejected: await pagedDigest(rejectedIds, (page) => customerIdSetDigest(pools.destination, mapping.destination, page)),
+  });
+  const [staging, destination] = await Promise.all([stagingSide(), destinationSide()]);
+  return (
+    sameSet(staging.uuids.codes, staging.codes) &&
+    sameSet(setMinus(destination.held, destination.heldRejected), setMinus(staging.uuids.customerIds, staging.rejected))
+  );
 }
 
 /**
  * Destination customers whose id belongs to no staged code: none when the set digests agree,
  * otherwise counted exactly (every destination id streamed into staging and anti-joined there).
  */
-async function findOrphans(deps: Deps, rejected: readonly RejectedCustomer[]): Promise<Findings> {
+async function findOrphans(deps: Deps, rejected: readonly RejectedCustomer[], stagedCodes: StagedCodes): Promise<Findings> {
   const { pools, mapping } = deps;
   const orphans = new Findings();
-  if (await noOrphansByDigest(deps, rejected)) {
+  if (await noOrphansByDigest(deps, rejected, stagedCodes)) {
     orphans.via = 'set digests';
     return orphans;
   }
@@ -176,10 +195,10 @@ async function findOrphans(deps: Deps, rejected: readonly RejectedCustomer[]): P
  * Staged codes gone from the source that the destination still holds (never deleted there): none
  * when the staged codes and the source's are the same set (digests), otherwise found exactly.
  */
-async function findDeletedInSource(deps: Deps): Promise<Findings> {
+async function findDeletedInSource(deps: Deps, stagedCodes: StagedCodes): Promise<Findings> {
   const { pools, mapping } = deps;
   const deleted = new Findings();
-  const [source, staged] = await Promise.all([sourceCodeSetDigest(pools.source, mapping), stagedCodeSetDigest(pools.staging)]);
+  const [source, staged] = await Promise.all([sourceCodeSetDigest(pools.source, mapping), stagedCodes()]);
   if (sameSet(source, staged)) {
     deleted.via = 'set digests';
     return deleted;
@@ -247,16 +266,18 @@ export function createReconcileActivities({ pools, mapping, config }: ActivityDe
     // two lanes of their own (reconcileLanes): each holds a staging connection for as long as it
     // streams, minutes at 10M rows.
     const lanes = reconcileLanes(config.PG_POOL_MAX, concurrency);
+    let stagedCodesRead: Promise<SetDigest> | undefined;
+    const stagedCodes = () => (stagedCodesRead ??= stagedCodeSetDigest(pools.staging));
     const laneA = async () => {
       const rejected = await timed('rejected customers', () => rejectedLatest(pools.staging));
       return {
-        orphans: await timed('orphans', () => findOrphans(deps, rejected)),
+        orphans: await timed('orphans', () => findOrphans(deps, rejected, stagedCodes)),
         staleEarlier: await timed('stale from earlier runs', () => findStaleFromEarlierRuns(deps, runId, rejected)),
         futureDated: await timed('future-dated', () => sourceChecks.futureDated(runId)),
       };
     };
     const laneB = async () => ({
-      deletedInSource: await timed('deleted in source', () => findDeletedInSource(deps)),
+      deletedInSource: await timed('deleted in source', () => findDeletedInSource(deps, stagedCodes)),
       againstSource: await timed('staged against the source', () => sourceChecks.stagedEqualsSource(runId, run.mode, run.extraction)),
       fingerprints: await timed('fingerprints', () => sourceChecks.oneFingerprint(runId, run.fingerprint, branches)),
     });

@@ -1,3 +1,5 @@
+import type { Pool } from 'pg';
+
 /**
  * Order-free digests of sets of values, computed inside each database: how many values, and two
  * exact sums of 64-bit hashes of each value's text (PostgreSQL's hashtextextended under two seeds,
@@ -22,6 +24,11 @@ export const memberText = (expression: string): string => `(${expression})::text
 export function setDigestSql(members: string): string {
   const sum = (seed: number) => `coalesce(sum(hashtextextended(v, ${seed})), 0)::text`;
   return `SELECT count(*)::text AS n, ${sum(1)} AS lo, ${sum(2)} AS hi FROM (${members}) AS members`;
+}
+
+/** The set digest of a list of values (as text), computed by any of the databases: no table is read. */
+export async function listSetDigest(db: { query: Pool['query'] }, values: readonly string[]): Promise<SetDigest> {
+  return parseSetDigest((await db.query(setDigestSql(`SELECT ${memberText('unnest($1::text[])')}`), [values])).rows[0]);
 }
 
 export function parseSetDigest(row: { n: string; lo: string; hi: string }): SetDigest {

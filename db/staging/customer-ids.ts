@@ -1,8 +1,9 @@
 /**
  * Statements that give staged codes their ids in customer_uuids (a code's customerId and
- * customerProfileId, assigned once and kept forever), and read them for preview.
+ * customerProfileId, assigned once and kept forever), and read them for preview and reconciliation.
  */
 import type { Pool, PoolClient } from 'pg';
+import { memberText, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
 
 type Db = Pool | PoolClient;
 
@@ -31,4 +32,10 @@ export async function idsOfCodes(db: Db, codes: readonly number[]): Promise<Map<
     [codes],
   );
   return new Map(found.rows.map((r) => [Number(r.customer_code), r as { cid: string; pid: string }]));
+}
+
+/** Set digests (db/set-digest.ts) of every code that has ids and of every customerId: one narrow table, two scans. */
+export async function customerUuidSetDigests(db: Db): Promise<{ codes: SetDigest; customerIds: SetDigest }> {
+  const digest = async (column: string) => parseSetDigest((await db.query(setDigestSql(`SELECT ${memberText(column)} FROM customer_uuids`))).rows[0]);
+  return { codes: await digest('customer_code'), customerIds: await digest('"customerId"') };
 }

@@ -179,6 +179,37 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
     assert.equal(idsAfter, idsBefore);
   });
 
+  it('finds an orphan whose id customer_uuids holds for a code that was never staged (the set digests do not hide it)', async () => {
+    const run = await runMigration(servers.temporal.client, config, { mode: 'full' });
+    assert.equal(run.status, 'COMPLETED');
+    const { reconcile } = createReconcileActivities({
+      pools: worker.pools,
+      mapping: worker.mapping,
+      config,
+      temporal: servers.temporal.client,
+      searchAttributes: false,
+    });
+    const check = () => new MockActivityEnvironment().run(reconcile, { runId: run.runId!, concurrency: 2 }) as Promise<Reconciliation>;
+    const orphanCheck = (r: Reconciliation) => r.checks.find((c) => c.name === 'no_destination_row_without_staged_source')!;
+    // An id in customer_uuids for a code staging never held, and a destination customer with that id.
+    const [{ id }] = (
+      await staging.query(`INSERT INTO customer_uuids VALUES (2000000001, gen_random_uuid(), gen_random_uuid()) RETURNING "customerId"::text AS id`)
+    ).rows;
+    try {
+      await destination.query(`CREATE TEMP TABLE copy_row AS SELECT * FROM customer LIMIT 1`);
+      await destination.query(`UPDATE copy_row SET "customerId" = $1`, [id]);
+      await destination.query(`INSERT INTO customer SELECT * FROM copy_row`);
+      const r = await check();
+      assert.equal(orphanCheck(r).ok, false);
+      assert.equal(orphanCheck(r).count, 1);
+      assert.match(orphanCheck(r).detail, /checked id by id/);
+    } finally {
+      await destination.query(`DELETE FROM customer WHERE "customerId" = $1`, [id]);
+      await staging.query(`DELETE FROM customer_uuids WHERE customer_code = 2000000001`);
+    }
+    assert.match(orphanCheck(await check()).detail, /0 destination customer\(s\).*checked by set digests/);
+  });
+
   it('reconciliation fails when the destination differs: a changed value, a missing row, an orphan', async () => {
     const run = await runMigration(servers.temporal.client, config, { mode: 'full' });
     assert.equal(run.status, 'COMPLETED');
