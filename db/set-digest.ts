@@ -17,23 +17,21 @@ export interface SetDigest {
 
 export const EMPTY_SET: SetDigest = { count: 0n, lo: 0n, hi: 0n };
 
-/** Every value's text as `v`: `SELECT ${memberText(expr)} FROM …` is the inner query setDigestSql reads. */
-export const memberText = (expression: string): string => `(${expression})::text COLLATE "C" AS v`;
-
-/** The digest of the rows of `members` (a query whose one column is `v`, from memberText). */
-export function setDigestSql(members: string): string {
+/** The SQL computing the digest of `value` over the rows of `from` (FROM … WHERE …; empty for a set-returning value). */
+export function setDigestSql(value: string, from: string): string {
   const sum = (seed: number) => `coalesce(sum(hashtextextended(v, ${seed})), 0)::text`;
-  return `SELECT count(*)::text AS n, ${sum(1)} AS lo, ${sum(2)} AS hi FROM (${members}) AS members`;
+  return `SELECT count(*)::text AS n, ${sum(1)} AS lo, ${sum(2)} AS hi FROM (SELECT (${value})::text COLLATE "C" AS v ${from}) AS members`;
 }
 
-/** The set digest of a list of values (as text), computed by any of the databases: no table is read. */
-export async function listSetDigest(db: { query: Pool['query'] }, values: readonly string[]): Promise<SetDigest> {
-  return parseSetDigest((await db.query(setDigestSql(`SELECT ${memberText('unnest($1::text[])')}`), [values])).rows[0]);
-}
-
-export function parseSetDigest(row: { n: string; lo: string; hi: string }): SetDigest {
+/** Reads the set digest of `value` over the rows of `from` (setDigestSql) from any of the databases. */
+export async function readSetDigest(db: { query: Pool['query'] }, value: string, from: string, params: unknown[] = []): Promise<SetDigest> {
+  const row: { n: string; lo: string; hi: string } = (await db.query(setDigestSql(value, from), params)).rows[0];
   return { count: BigInt(row.n), lo: BigInt(row.lo), hi: BigInt(row.hi) };
 }
+
+/** The set digest of a list of values (as text): no table is read. */
+export const listSetDigest = (db: { query: Pool['query'] }, values: readonly string[]): Promise<SetDigest> =>
+  readSetDigest(db, 'unnest($1::text[])', '', [values]);
 
 export const sameSet = (a: SetDigest, b: SetDigest): boolean => a.count === b.count && a.lo === b.lo && a.hi === b.hi;
 

@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { copyBytes, copyIntoTemp, ident, qualified, type EncodedLines } from '../copy';
 import type { CompiledMapping, DestinationRow } from '../../mapping/types';
-import { memberText, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
+import { readSetDigest, type SetDigest } from '../set-digest';
 
 type Db = Pool | PoolClient;
 
@@ -37,9 +37,8 @@ export async function heldCustomerIds(db: Db, d: Destination, customerIds: reado
 /** The set digest (db/set-digest.ts) of the customer ids the destination holds: all of them, or those of `among`. */
 export async function customerIdSetDigest(db: Db, d: Destination, among?: readonly string[]): Promise<SetDigest> {
   const key = ident(d.customerKey);
-  const where = among ? ` WHERE ${key} = ANY($1::uuid[])` : '';
-  const result = await db.query(setDigestSql(`SELECT ${memberText(key)} FROM ${qualified(d.schema, d.customerTable)}${where}`), among ? [among] : []);
-  return parseSetDigest(result.rows[0]);
+  const from = `FROM ${qualified(d.schema, d.customerTable)}`;
+  return among ? readSetDigest(db, key, `${from} WHERE ${key} = ANY($1::uuid[])`, [among]) : readSetDigest(db, key, from);
 }
 
 /** Every customer id the destination holds, as COPY text out of `client` (one id a line). */

@@ -3,7 +3,7 @@ import { escapeLiteral, type Pool, type PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { ident, qualified } from '../copy';
 import type { CompiledMapping, SourceRow } from '../../mapping/types';
-import { memberText, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
+import { readSetDigest, type SetDigest } from '../set-digest';
 
 type Db = Pool | PoolClient;
 
@@ -23,7 +23,7 @@ export async function sourceRowCount(db: Db, mapping: CompiledMapping): Promise<
 /** The set digest (db/set-digest.ts) of the customer codes the source table holds now. */
 export async function sourceCodeSetDigest(db: Db, mapping: CompiledMapping): Promise<SetDigest> {
   const { schema, table, key } = mapping.source;
-  return parseSetDigest((await db.query(setDigestSql(`SELECT ${memberText(ident(key))} FROM ${qualified(schema, table)}`))).rows[0]);
+  return readSetDigest(db, ident(key), `FROM ${qualified(schema, table)}`);
 }
 
 /** Every customer code the source table holds, as COPY text out of `client` (one code a line). */

@@ -3,7 +3,7 @@
  * customerProfileId, assigned once and kept forever), and read them for preview and reconciliation.
  */
 import type { Pool, PoolClient } from 'pg';
-import { memberText, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
+import { readSetDigest, type SetDigest } from '../set-digest';
 
 type Db = Pool | PoolClient;
 
@@ -36,6 +36,8 @@ export async function idsOfCodes(db: Db, codes: readonly number[]): Promise<Map<
 
 /** Set digests (db/set-digest.ts) of every code that has ids and of every customerId: one narrow table, two scans. */
 export async function customerUuidSetDigests(db: Db): Promise<{ codes: SetDigest; customerIds: SetDigest }> {
-  const digest = async (column: string) => parseSetDigest((await db.query(setDigestSql(`SELECT ${memberText(column)} FROM customer_uuids`))).rows[0]);
-  return { codes: await digest('customer_code'), customerIds: await digest('"customerId"') };
+  return {
+    codes: await readSetDigest(db, 'customer_code', 'FROM customer_uuids'),
+    customerIds: await readSetDigest(db, '"customerId"', 'FROM customer_uuids'),
+  };
 }

@@ -5,7 +5,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident } from '../copy';
 import { withTransaction } from '../transaction';
 import type { CompiledMapping, SourceRow } from '../../mapping/types';
-import { memberText, parseSetDigest, setDigestSql, type SetDigest } from '../set-digest';
+import { readSetDigest, type SetDigest } from '../set-digest';
 
 /**
  * stg_customer and customer_uuids: the staged source rows and their stable ids. What `explain`
@@ -115,9 +115,10 @@ export async function rejectedLatest(db: Db): Promise<RejectedCustomer[]> {
 
 /** The set digest (db/set-digest.ts) of the staged customer codes. */
 export async function stagedCodeSetDigest(db: Db): Promise<SetDigest> {
-  return parseSetDigest((await db.query(setDigestSql(`SELECT ${memberText('customer_code')} FROM stg_customer`))).rows[0]);
+  return readSetDigest(db, 'customer_code', 'FROM stg_customer');
 }
 
+/** The session's temp table a chunk of source rows is COPYed into before it is upserted (shaped as stg_customer's `columns`). */
 export async function createExtractChunkTable(db: PoolClient, columns: readonly string[]): Promise<void> {
   await db.query(`CREATE TEMP TABLE IF NOT EXISTS extract_chunk AS SELECT ${columns.map(ident).join(', ')} FROM stg_customer WITH NO DATA`);
 }

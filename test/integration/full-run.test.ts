@@ -179,7 +179,8 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
     assert.equal(idsAfter, idsBefore);
   });
 
-  it('finds an orphan whose id customer_uuids holds for a code that was never staged (the set digests do not hide it)', async () => {
+  /** A completed full run, and its reconciliation to run again (outside the workflow) after the destination is changed. */
+  async function completedRunToReconcile() {
     const run = await runMigration(servers.temporal.client, config, { mode: 'full' });
     assert.equal(run.status, 'COMPLETED');
     const { reconcile } = createReconcileActivities({
@@ -190,15 +191,22 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
       searchAttributes: false,
     });
     const check = () => new MockActivityEnvironment().run(reconcile, { runId: run.runId!, concurrency: 2 }) as Promise<Reconciliation>;
+    return { run, check };
+  }
+
+  it('finds an orphan whose id customer_uuids holds for a code that was never staged (the set digests do not hide it)', async () => {
+    const { check } = await completedRunToReconcile();
     const orphanCheck = (r: Reconciliation) => r.checks.find((c) => c.name === 'no_destination_row_without_staged_source')!;
     // An id in customer_uuids for a code staging never held, and a destination customer with that id.
     const [{ id }] = (
       await staging.query(`INSERT INTO customer_uuids VALUES (2000000001, gen_random_uuid(), gen_random_uuid()) RETURNING "customerId"::text AS id`)
     ).rows;
     try {
-      await destination.query(`CREATE TEMP TABLE copy_row AS SELECT * FROM customer LIMIT 1`);
-      await destination.query(`UPDATE copy_row SET "customerId" = $1`, [id]);
-      await destination.query(`INSERT INTO customer SELECT * FROM copy_row`);
+      // One statement: a temp table would live in one pooled session only.
+      await destination.query(
+        `INSERT INTO customer SELECT (jsonb_populate_record(NULL::customer, to_jsonb(c) || jsonb_build_object('customerId', $1::text))).* FROM customer c LIMIT 1`,
+        [id],
+      );
       const r = await check();
       assert.equal(orphanCheck(r).ok, false);
       assert.equal(orphanCheck(r).count, 1);
@@ -211,16 +219,7 @@ describe('full migration through the real workflow (Temporal dev server + Postgr
   });
 
   it('reconciliation fails when the destination differs: a changed value, a missing row, an orphan', async () => {
-    const run = await runMigration(servers.temporal.client, config, { mode: 'full' });
-    assert.equal(run.status, 'COMPLETED');
-    const { reconcile } = createReconcileActivities({
-      pools: worker.pools,
-      mapping: worker.mapping,
-      config,
-      temporal: servers.temporal.client,
-      searchAttributes: false,
-    });
-    const check = () => new MockActivityEnvironment().run(reconcile, { runId: run.runId!, concurrency: 2 }) as Promise<Reconciliation>;
+    const { run, check } = await completedRunToReconcile();
     const clean = await check();
     assert.ok(clean.ok, 'a clean destination reconciles');
     // Nothing differs: the whole-table checks are proven by set digests, without streaming ids across.

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { EMPTY_SET, parseSetDigest, sameSet, setDigestSql, setMinus, setPlus } from '../../db/set-digest';
+import { EMPTY_SET, sameSet, setDigestSql, setMinus, setPlus, type SetDigest } from '../../db/set-digest';
 
 describe('set digests (db/set-digest.ts)', () => {
-  const a = parseSetDigest({ n: '3', lo: '-9223372036854775808', hi: '12' });
-  const b = parseSetDigest({ n: '1', lo: '9223372036854775807', hi: '-5' });
+  const a: SetDigest = { count: 3n, lo: -9223372036854775808n, hi: 12n };
+  const b: SetDigest = { count: 1n, lo: 9223372036854775807n, hi: -5n };
 
   it('sums beyond 64 bits exactly (the databases sum bigints as numeric)', () => {
     const sum = setPlus(setPlus(a, a), b);
@@ -20,7 +20,7 @@ describe('set digests (db/set-digest.ts)', () => {
   });
 
   it('hashes each member under two seeds and counts an empty set as zeros', () => {
-    const sql = setDigestSql('SELECT 1 AS v');
+    const sql = setDigestSql('code', 'FROM t');
     assert.match(sql, /hashtextextended\(v, 1\).*hashtextextended\(v, 2\)/s);
     assert.match(sql, /coalesce\(sum/);
   });
